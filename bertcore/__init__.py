@@ -2,21 +2,37 @@
 
 Every implementation here is tested against transformers / tokenizers / PyTorch
 (see tests/). Chapters import from here and never redefine these pieces.
-"""
-from .attention import MultiHeadAttention, scaled_dot_product_attention
-from .data import LABELS, load_reviews, load_topics, top_conditions
-from .exercises import check
-from .masking import make_nsp_pairs, mask_tokens, whole_word_mask
-from .model import BertConfig, BertModel
-from .models import describe, load_pretrained, packaged_model_path, vocab_path
-from .quiz import quiz
-from .tokenization import BasicTokenizer, WordPieceTokenizer
-from .viz import head_view, interact, model_view, neuron_view
 
-__all__ = [
-    "BasicTokenizer", "BertConfig", "BertModel", "LABELS", "MultiHeadAttention",
-    "WordPieceTokenizer", "check", "describe", "head_view", "interact", "load_pretrained",
-    "load_reviews", "load_topics", "make_nsp_pairs", "mask_tokens", "model_view",
-    "neuron_view", "packaged_model_path", "quiz", "scaled_dot_product_attention",
-    "top_conditions", "vocab_path", "whole_word_mask",
-]
+Names are loaded on first use (PEP 562), so ``import bertcore`` stays fast and a chapter
+about tokenization does not pay for importing bertviz or ipywidgets.
+"""
+from importlib import import_module
+
+# public name -> module that defines it
+_EXPORTS = {
+    "scaled_dot_product_attention": "attention", "MultiHeadAttention": "attention",
+    "LABELS": "data", "load_reviews": "data", "load_topics": "data", "top_conditions": "data",
+    "check": "exercises",
+    "mask_tokens": "masking", "whole_word_mask": "masking", "continuation_mask": "masking",
+    "make_nsp_pairs": "masking",
+    "BertConfig": "model", "BertModel": "model",
+    "load_pretrained": "models", "describe": "models", "packaged_model_path": "models",
+    "vocab_path": "models",
+    "quiz": "quiz",
+    "BasicTokenizer": "tokenization", "WordPieceTokenizer": "tokenization",
+    "head_view": "viz", "model_view": "viz", "neuron_view": "viz", "interact": "viz",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value  # cache: later lookups skip this function
+        return value
+    raise AttributeError(f"module 'bertcore' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

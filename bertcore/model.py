@@ -1,0 +1,233 @@
+"""A BERT encoder built from ``bertcore.attention``, loadable with Hugging Face weights.
+
+Simplifies: inference-first (dropout kept but off in eval), no gradient checkpointing, no
+cross-attention or decoder mode, no relative positions. Module names differ from Hugging
+Face's (``layers.0.attention.query`` vs ``encoder.layer.0.attention.self.query``) but map
+one to one (see ``HF_KEY_MAP``), and the config keeps Hugging Face's field names.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, fields
+
+import torch
+from torch import nn
+
+from .attention import MultiHeadAttention
+
+
+@dataclass
+class BertConfig:
+    """Hyper-parameters with Hugging Face's names, e.g. ``BertConfig.base().hidden_size == 768``."""
+
+    vocab_size: int = 30522
+    hidden_size: int = 768
+    num_hidden_layers: int = 12
+    num_attention_heads: int = 12
+    intermediate_size: int = 3072
+    hidden_act: str = "gelu"
+    hidden_dropout_prob: float = 0.1
+    attention_probs_dropout_prob: float = 0.1
+    max_position_embeddings: int = 512
+    type_vocab_size: int = 2
+    layer_norm_eps: float = 1e-12
+    pad_token_id: int = 0
+
+    def __post_init__(self):
+        for f in fields(self):
+            val = getattr(self, f.name)
+            if f.type == "int" and (not isinstance(val, int) or isinstance(val, bool) or val < 0):
+                raise ValueError(f"{f.name} must be a non-negative int, got {val!r}")
+        if self.hidden_size % max(self.num_attention_heads, 1):
+            raise ValueError(
+                f"hidden_size ({self.hidden_size}) must be divisible by num_attention_heads "
+                f"({self.num_attention_heads})"
+            )
+        if self.hidden_act not in ACTIVATIONS:
+            raise ValueError(f"hidden_act must be one of {sorted(ACTIVATIONS)}, got {self.hidden_act!r}")
+
+    @classmethod
+    def base(cls, **kw) -> "BertConfig":
+        """BERT-Base: 12 layers, hidden 768, 12 heads (Devlin et al., 2019)."""
+        return cls(**kw)
+
+    @classmethod
+    def large(cls, **kw) -> "BertConfig":
+        """BERT-Large: 24 layers, hidden 1024, 16 heads."""
+        return cls(**{**dict(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16,
+                             intermediate_size=4096), **kw})
+
+    @classmethod
+    def tiny(cls, **kw) -> "BertConfig":
+        """A 2-layer, hidden-128 BERT that trains on a CPU in a minute."""
+        return cls(**{**dict(hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
+                             intermediate_size=512, max_position_embeddings=128), **kw})
+
+    @classmethod
+    def from_hf(cls, hf_config) -> "BertConfig":
+        """Copy the shared fields of a ``transformers.BertConfig``."""
+        return cls(**{f.name: getattr(hf_config, f.name) for f in fields(cls) if hasattr(hf_config, f.name)})
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+ACTIVATIONS = {
+    "gelu": nn.GELU(),  # exact erf form, as BERT uses
+    "gelu_new": nn.GELU(approximate="tanh"),
+    "relu": nn.ReLU(),
+}
+
+
+class BertEmbeddings(nn.Module):
+    """token + learned position + segment embeddings, then LayerNorm and dropout."""
+
+    def __init__(self, c: BertConfig):
+        super().__init__()
+        self.word_embeddings = nn.Embedding(c.vocab_size, c.hidden_size, padding_idx=c.pad_token_id)
+        self.position_embeddings = nn.Embedding(c.max_position_embeddings, c.hidden_size)
+        self.token_type_embeddings = nn.Embedding(c.type_vocab_size, c.hidden_size)
+        self.layer_norm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
+        self.dropout = nn.Dropout(c.hidden_dropout_prob)
+
+    def forward(self, input_ids, token_type_ids, position_ids):
+        x = self.word_embeddings(input_ids) + self.token_type_embeddings(token_type_ids)
+        if position_ids is not None:  # None = no position information at all (chapter 8)
+            x = x + self.position_embeddings(position_ids)
+        return self.dropout(self.layer_norm(x))  # (B, T, hidden)
+
+
+class BertLayer(nn.Module):
+    """One post-LayerNorm encoder block: attention + residual + norm, FFN + residual + norm."""
+
+    def __init__(self, c: BertConfig):
+        super().__init__()
+        self.attention = MultiHeadAttention(c.hidden_size, c.num_attention_heads, c.attention_probs_dropout_prob)
+        self.attention_norm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
+        self.intermediate = nn.Linear(c.hidden_size, c.intermediate_size)
+        self.act = ACTIVATIONS[c.hidden_act]
+        self.output = nn.Linear(c.intermediate_size, c.hidden_size)
+        self.output_norm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
+        self.dropout = nn.Dropout(c.hidden_dropout_prob)
+
+    def forward(self, x, mask=None):
+        attended, weights = self.attention(x, mask)  # (B, T, hidden), (B, H, T, T)
+        x = self.attention_norm(x + self.dropout(attended))
+        ffn = self.output(self.act(self.intermediate(x)))  # (B, T, intermediate) -> (B, T, hidden)
+        return self.output_norm(x + self.dropout(ffn)), weights
+
+
+@dataclass
+class BertOutput:
+    last_hidden_state: torch.Tensor  # (B, T, hidden)
+    pooler_output: torch.Tensor  # (B, hidden): tanh(W h_[CLS])
+    hidden_states: tuple  # L + 1 tensors (B, T, hidden): embeddings, then each layer
+    attentions: tuple  # L tensors (B, H, T, T): bertviz's format
+
+
+class BertModel(nn.Module):
+    """Embeddings, a stack of ``BertLayer`` and a pooler, e.g. ``BertModel(BertConfig.tiny())``."""
+
+    def __init__(self, config: BertConfig):
+        super().__init__()
+        if not isinstance(config, BertConfig):
+            raise TypeError(f"config must be a bertcore.BertConfig, got {type(config).__name__}")
+        self.config = config
+        self.embeddings = BertEmbeddings(config)
+        self.layers = nn.ModuleList(BertLayer(config) for _ in range(config.num_hidden_layers))
+        self.pooler = nn.Linear(config.hidden_size, config.hidden_size)
+
+    def _mask(self, attention_mask, B, T):
+        if attention_mask is None:
+            return None
+        if not isinstance(attention_mask, torch.Tensor):
+            raise TypeError("attention_mask must be a torch.Tensor of 0/1 or bool")
+        m = attention_mask.bool()
+        if m.shape == (B, T):  # padding mask: which keys exist
+            return m[:, None, None, :]  # (B, 1, 1, T)
+        if m.shape in ((T, T), (B, T, T)):  # a full pattern (causal, sliding window, ...)
+            return m if m.dim() == 2 else m[:, None]  # (T, T) or (B, 1, T, T)
+        raise ValueError(f"attention_mask must have shape (B, T), (T, T) or (B, T, T); got {tuple(m.shape)}")
+
+    def forward(self, input_ids, token_type_ids=None, attention_mask=None, position_ids="default"):
+        """Encode a batch; ``position_ids=None`` drops position embeddings altogether."""
+        if not isinstance(input_ids, torch.Tensor) or input_ids.dim() != 2 or input_ids.is_floating_point():
+            raise TypeError("input_ids must be an integer tensor of shape (B, T)")
+        B, T = input_ids.shape
+        limit = self.config.max_position_embeddings
+        if T > limit:
+            raise ValueError(
+                f"input has {T} tokens but the position table has only {limit} rows: "
+                f"truncate to {limit} (tokenizer(..., truncation=True, max_length={limit})) "
+                "or split the text into windows"
+            )
+        if token_type_ids is None:
+            token_type_ids = torch.zeros_like(input_ids)
+        if isinstance(position_ids, str):
+            position_ids = torch.arange(T, device=input_ids.device).expand(B, T)
+        mask = self._mask(attention_mask, B, T)
+        x = self.embeddings(input_ids, token_type_ids, position_ids)
+        hidden, attentions = [x], []
+        for layer in self.layers:
+            x, w = layer(x, mask)
+            hidden.append(x)
+            attentions.append(w)
+        pooled = torch.tanh(self.pooler(x[:, 0]))  # the [CLS] vector through a dense + tanh
+        return BertOutput(x, pooled, tuple(hidden), tuple(attentions))
+
+    @classmethod
+    def from_pretrained(cls, source) -> "BertModel":
+        """Load Hugging Face BERT weights from a folder, hub id or ``transformers.BertModel``."""
+        from transformers import BertModel as HFBertModel
+
+        if isinstance(source, HFBertModel):
+            hf = source
+        elif isinstance(source, str):
+            from .models import _quiet
+
+            with _quiet():
+                hf = HFBertModel.from_pretrained(source)
+        else:
+            raise TypeError("source must be a folder, a hub id or a transformers.BertModel")
+        model = cls(BertConfig.from_hf(hf.config))
+        model.load_hf_state_dict(hf.state_dict())
+        return model.eval()
+
+    def load_hf_state_dict(self, hf_state: dict) -> None:
+        """Copy a Hugging Face state dict in, checking every name and shape."""
+        own = self.state_dict()
+        mapped = {}
+        for key, tensor in hf_state.items():
+            new = hf_to_bertcore_key(key)
+            if new is None:
+                continue  # e.g. the position_ids buffer
+            if new not in own:
+                raise ValueError(f"unexpected weight {key!r} (maps to {new!r})")
+            if own[new].shape != tensor.shape:
+                raise ValueError(f"shape mismatch for {key}: {tuple(tensor.shape)} vs {tuple(own[new].shape)}")
+            mapped[new] = tensor
+        missing = sorted(set(own) - set(mapped))
+        if missing:
+            raise ValueError(f"weights missing from the checkpoint: {missing[:5]}")
+        self.load_state_dict(mapped)
+
+
+HF_KEY_MAP = [  # (Hugging Face pattern, bertcore replacement)
+    (r"^(bert\.)?embeddings\.LayerNorm\.", "embeddings.layer_norm."),
+    (r"^(bert\.)?embeddings\.(word|position|token_type)_embeddings\.", r"embeddings.\2_embeddings."),
+    (r"^(bert\.)?encoder\.layer\.(\d+)\.attention\.self\.(query|key|value)\.", r"layers.\2.attention.\3."),
+    (r"^(bert\.)?encoder\.layer\.(\d+)\.attention\.output\.dense\.", r"layers.\2.attention.output."),
+    (r"^(bert\.)?encoder\.layer\.(\d+)\.attention\.output\.LayerNorm\.", r"layers.\2.attention_norm."),
+    (r"^(bert\.)?encoder\.layer\.(\d+)\.intermediate\.dense\.", r"layers.\2.intermediate."),
+    (r"^(bert\.)?encoder\.layer\.(\d+)\.output\.dense\.", r"layers.\2.output."),
+    (r"^(bert\.)?encoder\.layer\.(\d+)\.output\.LayerNorm\.", r"layers.\2.output_norm."),
+    (r"^(bert\.)?pooler\.dense\.", "pooler."),
+]
+
+
+def hf_to_bertcore_key(key: str) -> str | None:
+    """Translate a Hugging Face BERT weight name, e.g. 'pooler.dense.weight' -> 'pooler.weight'."""
+    for pattern, repl in HF_KEY_MAP:
+        if re.match(pattern, key):
+            return re.sub(pattern, repl, key)
+    return None
