@@ -1,0 +1,16 @@
+"""Shared fixtures: the packaged model is loaded once per test session (offline)."""
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pretrained():
+    """(tokenizer, Hugging Face BertModel) of the packaged all-MiniLM-L6-v2."""
+    import bertcore
+
+    return bertcore.load_pretrained()

@@ -1,0 +1,75 @@
+"""Offline loaders: the packaged model and the packaged review data."""
+import pytest
+
+import bertcore
+from bertcore import data, models
+
+
+def test_reviews_have_the_documented_shape_and_labels():
+    train, test = bertcore.load_reviews("train"), bertcore.load_reviews("test")
+    assert (len(train), len(test)) == (600, 379)
+    assert list(train.columns) == ["text", "label", "condition", "drug"]
+    assert set(train["label"]) == set(bertcore.LABELS)
+    assert train["text"].str.len().min() > 0
+
+
+def test_html_entities_and_wrapping_quotes_are_removed():
+    texts = bertcore.load_reviews("train")["text"]
+    assert not texts.str.contains("&#039;|&rsquo;|&amp;|&quot;", regex=True).any()
+    assert not texts.str.startswith('"').all()
+    assert texts.str.contains("'").any()  # apostrophes came back from &#039;
+
+
+def test_zip_is_found_without_importing_the_package():
+    import sys
+
+    path = data.reviews_zip_path()
+    assert path.name == "drugsCom.zip" and path.is_file()
+    assert data.PACKAGE not in sys.modules
+
+
+def test_topic_task_uses_the_most_frequent_conditions():
+    top = bertcore.top_conditions(8)
+    counts = bertcore.load_reviews("train")["condition"].value_counts()
+    assert len(top) == 8 and all(counts[c] >= counts.iloc[8] for c in top)
+    topics = bertcore.load_topics("test")
+    assert set(topics["label"]) <= set(top) and (topics["label"] == topics["condition"]).all()
+
+
+@pytest.mark.parametrize("split, error", [("dev", ValueError), (1, TypeError)])
+def test_bad_split(split, error):
+    with pytest.raises(error, match="split"):
+        bertcore.load_reviews(split)
+
+
+@pytest.mark.parametrize("k, error", [(1, ValueError), ("8", TypeError)])
+def test_bad_k(k, error):
+    with pytest.raises(error, match="k must"):
+        bertcore.top_conditions(k)
+
+
+def test_default_model_is_the_packaged_encoder(pretrained, monkeypatch):
+    monkeypatch.delenv(models.ENV_VAR, raising=False)
+    tokenizer, model = pretrained
+    info = bertcore.describe(model)
+    assert (info["layers"], info["hidden_size"], info["heads"]) == (6, 384, 12)
+    assert model.config._attn_implementation == "eager" and not model.training
+    assert tokenizer.tokenize("unbelievable") == ["unbelievable"]
+    assert models.vocab_path().name == "vocab.txt"
+
+
+def test_missing_hub_model_offline_says_how_to_fix(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv(models.ENV_VAR, "bert-base-uncased-not-downloaded")
+    with pytest.raises(RuntimeError, match="connect to the internet.*or unset BERTCORE_MODEL"):
+        bertcore.load_pretrained()
+
+
+def test_model_name_type_is_checked():
+    with pytest.raises(TypeError, match="name must be a string"):
+        bertcore.load_pretrained(123)
+
+
+def test_unknown_public_name():
+    with pytest.raises(AttributeError, match="no attribute"):
+        bertcore.not_a_function  # noqa: B018
