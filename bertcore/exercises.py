@@ -1,0 +1,219 @@
+"""Auto-checked coding exercises: compare a reader's function with a reference.
+
+Simplifies: outputs are compared structurally (tensors, arrays, numbers, strings, lists,
+tuples, dicts, nested); ``check`` prints a short report and returns a bool, never raises
+for a wrong or unfinished candidate, so a chapter can run top to bottom while the
+exercise is still open.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import traceback
+
+_NOT_WRITTEN = "Not implemented yet: fill in the function body"
+
+
+def _short(x, limit: int = 160) -> str:
+    """A one-line description of a value for the report."""
+    try:
+        import torch
+
+        if isinstance(x, torch.Tensor):
+            body = repr(x.detach().cpu()).replace("\n", " ")
+            return f"tensor shape {tuple(x.shape)} dtype {x.dtype}: " + _clip(" ".join(body.split()), limit)
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        import numpy as np
+
+        if isinstance(x, np.ndarray):
+            return f"array shape {x.shape} dtype {x.dtype}: " + _clip(" ".join(repr(x).split()), limit)
+    except ImportError:  # pragma: no cover
+        pass
+    return _clip(" ".join(repr(x).split()), limit)
+
+
+def _clip(s: str, limit: int) -> str:
+    return s if len(s) <= limit else s[: limit - 3] + "..."
+
+
+def _as_array(x):
+    """torch tensor / numpy array -> numpy array, else None."""
+    import numpy as np
+
+    try:
+        import torch
+
+        if isinstance(x, torch.Tensor):
+            return x.detach().cpu().numpy() if x.dtype != torch.bfloat16 else x.detach().float().cpu().numpy()
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(x, np.ndarray):
+        return x
+    return None
+
+
+def compare(got, expected, *, atol: float = 1e-6, rtol: float = 1e-5, path: str = "output") -> str | None:
+    """None if ``got`` matches ``expected``, else a one-line reason, e.g. ``compare([1, 2], [1, 3])``."""
+    import numpy as np
+
+    exp_arr = _as_array(expected)
+    if exp_arr is not None:
+        got_arr = _as_array(got)
+        if got_arr is None and exp_arr.ndim == 0 and isinstance(got, (int, float, np.generic)):
+            got_arr = np.asarray(got)
+        if got_arr is None:
+            return f"{path}: expected {type(expected).__name__}, got {type(got).__name__}"
+        if got_arr.shape != exp_arr.shape:
+            return f"{path}: shape {tuple(got_arr.shape)} but expected {tuple(exp_arr.shape)}"
+        if exp_arr.dtype == bool or got_arr.dtype == bool or not (
+                np.issubdtype(exp_arr.dtype, np.number) and np.issubdtype(got_arr.dtype, np.number)):
+            if not np.array_equal(got_arr, exp_arr):
+                return f"{path}: values differ at {int((got_arr != exp_arr).sum())} position(s)"
+            return None
+        if np.issubdtype(exp_arr.dtype, np.integer) and not np.issubdtype(got_arr.dtype, np.integer):
+            return f"{path}: dtype {got_arr.dtype} but expected integers ({exp_arr.dtype})"
+        g, e = got_arr.astype(np.float64), exp_arr.astype(np.float64)
+        close = np.isclose(g, e, atol=atol, rtol=rtol, equal_nan=True)
+        if not close.all():
+            idx = tuple(int(i) for i in np.argwhere(~close)[0])
+            return (f"{path}: {int((~close).sum())} of {close.size} values differ; first at index {idx}: "
+                    f"got {g[idx]:.6g}, expected {e[idx]:.6g} (atol={atol}, rtol={rtol})")
+        return None
+    if isinstance(expected, dict):
+        if not isinstance(got, dict):
+            return f"{path}: expected a dict, got {type(got).__name__}"
+        if set(got) != set(expected):
+            return (f"{path}: keys {sorted(map(str, got))} but expected {sorted(map(str, expected))}")
+        for k in expected:
+            reason = compare(got[k], expected[k], atol=atol, rtol=rtol, path=f"{path}[{k!r}]")
+            if reason:
+                return reason
+        return None
+    if isinstance(expected, (list, tuple)):
+        if not isinstance(got, (list, tuple)) or _as_array(got) is not None:
+            return f"{path}: expected a {type(expected).__name__}, got {type(got).__name__}"
+        if len(got) != len(expected):
+            return f"{path}: length {len(got)} but expected {len(expected)}"
+        for i, (g, e) in enumerate(zip(got, expected)):
+            reason = compare(g, e, atol=atol, rtol=rtol, path=f"{path}[{i}]")
+            if reason:
+                return reason
+        return None
+    if isinstance(expected, (bool, np.bool_)):
+        ok = isinstance(got, (bool, np.bool_)) and bool(got) == bool(expected)
+        return None if ok else f"{path}: got {_short(got)}, expected {expected}"
+    if isinstance(expected, (int, float)) or _is_scalar(expected):
+        arr = _as_array(got)
+        if arr is not None and arr.ndim == 0:  # a 0-d tensor for a number is fine
+            got = arr.item()
+        if isinstance(got, (bool, np.bool_)) or not (isinstance(got, (int, float)) or _is_scalar(got)):
+            return f"{path}: expected a number, got {type(got).__name__} {_short(got, 60)}"
+        g, e = float(got), float(expected)
+        if math.isnan(e) and math.isnan(g):
+            return None
+        if not math.isclose(g, e, rel_tol=rtol, abs_tol=atol):
+            return f"{path}: got {g:.6g}, expected {e:.6g}"
+        return None
+    try:
+        same = bool(got == expected) and type(got) is type(expected)
+    except Exception:  # objects whose == is not a plain truth value
+        same = False
+    return None if same else f"{path}: got {_short(got)}, expected {_short(expected)}"
+
+
+def _is_scalar(x) -> bool:
+    import numpy as np
+
+    return isinstance(x, np.generic) and np.issubdtype(type(x), np.number)
+
+
+def _call(fn, case):
+    args, kwargs = (((), dict(case)) if isinstance(case, dict)
+                    else (tuple(case), {}) if isinstance(case, tuple) else ((case,), {}))
+    # each function gets its own copy, so an in-place edit by one cannot leak into the other
+    return fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+
+
+def _describe_case(case) -> str:
+    if isinstance(case, dict):
+        return ", ".join(f"{k}={_short(v, 80)}" for k, v in case.items())
+    if isinstance(case, tuple):
+        return ", ".join(_short(v, 80) for v in case)
+    return _short(case, 80)
+
+
+def check(candidate, reference, cases=(), *, name: str | None = None, atol: float = 1e-6,
+          rtol: float = 1e-5, random_cases=None, n_random: int = 5, seed: int = 0) -> bool:
+    """Run ``candidate`` and ``reference`` on the same inputs and print what differs.
+
+    ``cases``: inputs, each a tuple of positional args or a dict of keyword args.
+    ``random_cases``: optional ``f(rng) -> case`` called ``n_random`` times with one seeded
+    ``torch.Generator`` (a numpy ``Generator`` instead if ``f``'s parameter is named ``np_rng``
+    or annotated ``numpy.random.Generator``).
+    Example: ``check(my_softmax, torch.softmax_ref, [(torch.randn(3),)])``.
+    """
+    label = name or getattr(candidate, "__name__", "your function")
+    if not callable(candidate) or not callable(reference):
+        print(f"{label}: candidate and reference must both be functions")
+        return False
+    try:
+        all_cases = list(cases)
+    except TypeError:
+        print(f"{label}: cases must be a list of tuples (positional args) or dicts (keyword args)")
+        return False
+    if random_cases is not None:
+        if not callable(random_cases):
+            print(f"{label}: random_cases must be a function rng -> case")
+            return False
+        all_cases += _random_cases(random_cases, n_random, seed)
+    if not all_cases:
+        print(f"{label}: no cases to check")
+        return False
+    for i, case in enumerate(all_cases, 1):
+        try:
+            expected = _call(reference, case)
+        except Exception as err:  # a broken reference is the author's bug: say so plainly
+            print(f"{label}: the reference itself failed on case {i} ({type(err).__name__}: {err})")
+            return False
+        try:
+            got = _call(candidate, case)
+        except NotImplementedError:
+            print(_NOT_WRITTEN)
+            return False
+        except Exception as err:
+            print(f"{label}: raised {type(err).__name__}: {err}\n  on case {i}: {_describe_case(case)}"
+                  + _where(err))
+            return False
+        try:
+            reason = compare(got, expected, atol=atol, rtol=rtol)
+        except Exception as err:  # pragma: no cover - exotic outputs
+            reason = f"output could not be compared ({type(err).__name__}: {err})"
+        if reason:
+            print(f"{label}: wrong on case {i} of {len(all_cases)}\n  input: {_describe_case(case)}\n"
+                  f"  {reason}\n  expected: {_short(expected)}\n  got:      {_short(got)}")
+            return False
+    print(f"All {len(all_cases)} checks passed" + (f" for {name}" if name else ""))
+    return True
+
+
+def _where(err: BaseException) -> str:
+    """'at line N: code' for the reader's deepest frame (not library code), or ''."""
+    frames = [f for f in traceback.extract_tb(err.__traceback__)
+              if f.filename != __file__ and "site-packages" not in f.filename]
+    return f"\n  at line {frames[-1].lineno}: {frames[-1].line}" if frames and frames[-1].line else ""
+
+
+def _random_cases(make, n: int, seed: int) -> list:
+    import inspect
+
+    import numpy as np
+    import torch
+
+    params = list(inspect.signature(make).parameters.values())
+    if params and (params[0].name == "np_rng" or params[0].annotation in (np.random.Generator, "np.random.Generator")):
+        rng = np.random.default_rng(seed)
+        return [make(rng) for _ in range(n)]
+    gen = torch.Generator().manual_seed(seed)
+    return [make(gen) for _ in range(n)]
