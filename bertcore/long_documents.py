@@ -1,0 +1,97 @@
+"""Fitting long documents into a fixed-size encoder: truncation and (sliding) windows.
+
+Simplifies: works on one document's WordPiece ids (no special tokens) at a time; windows
+are cut at WordPiece boundaries, not sentence boundaries; every window gets its own
+``[CLS] ... [SEP]``. ``step`` is the distance between window starts: Hugging Face's
+``tokenizer(..., stride=s, return_overflowing_tokens=True)`` gives the same windows with
+``s = window - step`` (its ``stride`` is the *overlap*).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+KEEP = ("head", "tail", "head+tail")
+
+
+def _check_int(name: str, value, low: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+
+
+def _check_ids(ids) -> list[int]:
+    if isinstance(ids, torch.Tensor):
+        if ids.dim() != 1:
+            raise ValueError(f"ids must be one document (1-D), got shape {tuple(ids.shape)}; loop over rows")
+        ids = ids.tolist()
+    if isinstance(ids, (str, bytes)) or not isinstance(ids, Sequence):
+        raise TypeError("ids must be a list of token ids: tokenizer(text, add_special_tokens=False)['input_ids']")
+    ids = list(ids)
+    if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise TypeError("ids must contain ints (token ids), not tokens or floats")
+    return ids
+
+
+def window_spans(n_tokens: int, window: int, step: int) -> list[tuple[int, int]]:
+    """[start, end) of windows covering n_tokens, e.g. ``window_spans(10, 4, 3) == [(0, 4), (3, 7), (6, 10)]``.
+
+    Windows start every ``step`` tokens; the last one ends at ``n_tokens`` and may be
+    shorter. ``step == window`` gives non-overlapping chunks, ``step < window`` overlap.
+    """
+    _check_int("n_tokens", n_tokens, 0)
+    _check_int("window", window, 1)
+    _check_int("step", step, 1)
+    if step > window:
+        raise ValueError(f"step ({step}) > window ({window}) would skip tokens: use step <= window")
+    spans, start = [], 0
+    while True:
+        end = min(start + window, n_tokens)
+        spans.append((start, end))
+        if end >= n_tokens:
+            return spans
+        start += step
+
+
+def sliding_windows(ids, window: int, step: int, *, cls_id: int, sep_id: int,
+                    pad_id: int = 0) -> dict:
+    """Model inputs for every window, e.g. ``sliding_windows(ids, 126, 63, cls_id=101, sep_id=102)``.
+
+    Returns ``input_ids`` and ``attention_mask`` of shape (n_windows, window + 2), padded on
+    the right, and ``spans``: the [start, end) of each window in ``ids``.
+    """
+    ids = _check_ids(ids)
+    for name, val in (("cls_id", cls_id), ("sep_id", sep_id), ("pad_id", pad_id)):
+        _check_int(name, val, 0)
+    spans = window_spans(len(ids), window, step)
+    input_ids = torch.full((len(spans), window + 2), pad_id, dtype=torch.long)  # (N, window + 2)
+    mask = torch.zeros_like(input_ids)
+    for row, (s, e) in enumerate(spans):
+        piece = [cls_id, *ids[s:e], sep_id]
+        input_ids[row, : len(piece)] = torch.tensor(piece)
+        mask[row, : len(piece)] = 1  # 1 = real token (the last window may be short)
+    return {"input_ids": input_ids, "attention_mask": mask, "spans": spans}
+
+
+def truncate_ids(ids, max_tokens: int, keep: str = "head", head_tokens: int | None = None) -> list[int]:
+    """Keep at most max_tokens ids, e.g. ``truncate_ids(list(range(10)), 4, 'head+tail', 1) == [0, 7, 8, 9]``.
+
+    ``keep``: "head" (the start), "tail" (the end) or "head+tail" (``head_tokens`` from
+    the start, the rest from the end; default a quarter of the budget).
+    """
+    ids = _check_ids(ids)
+    _check_int("max_tokens", max_tokens, 1)
+    if keep not in KEEP:
+        raise ValueError(f"keep must be one of {KEEP}, got {keep!r}")
+    if len(ids) <= max_tokens:
+        return ids
+    if keep == "head":
+        return ids[:max_tokens]
+    if keep == "tail":
+        return ids[-max_tokens:]
+    head = max_tokens // 4 if head_tokens is None else head_tokens
+    _check_int("head_tokens", head, 0)
+    if head > max_tokens:
+        raise ValueError(f"head_tokens ({head}) cannot exceed max_tokens ({max_tokens})")
+    tail = max_tokens - head
+    return ids[:head] + (ids[-tail:] if tail else [])
