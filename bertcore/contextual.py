@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import torch
 
 
@@ -88,8 +89,9 @@ def batch_word_vectors(tokenizer, model, texts: list[str], word: str, *, occurre
     enc = tokenizer(list(texts), return_tensors="pt", padding=True)
     if getattr(tokenizer, "padding_side", "right") != "right":
         raise ValueError("batch_word_vectors needs tokenizer.padding_side == 'right'")
-    T = enc["input_ids"].shape[1]
-    mask = torch.tril(torch.ones(T, T, dtype=torch.bool)) if causal else None  # (T, T) pattern
+    n, T = enc["input_ids"].shape
+    # (n, T, T), not (T, T): a 2-D mask with n == T would be read as an (n, T) padding mask
+    mask = torch.tril(torch.ones(T, T, dtype=torch.bool)).expand(n, T, T) if causal else None
     states = torch.stack(hidden_states(model, enc, mask), dim=1)  # (n, L+1, T_max, hidden)
     return torch.stack([states[i, :, a:b].mean(dim=1) for i, (a, b) in enumerate(spans)])
 
@@ -106,3 +108,23 @@ def static_vector(tokenizer, model, word: str) -> torch.Tensor:
         raise ValueError(f"{word!r} produced no tokens")
     table = model.embeddings.word_embeddings.weight  # (vocab, hidden), same name in both classes
     return table[ids].detach().mean(dim=0)
+
+
+def sense_separation(vectors: torch.Tensor, labels) -> float:
+    """Mean same-label cosine minus mean cross-label cosine of the rows (pairs i != j).
+
+    Example: ``sense_separation(torch.eye(2).repeat(2, 1), ['a', 'b', 'a', 'b']) == 1.0``.
+    0 means the labels cannot be told apart by direction; larger means better separated.
+    """
+    if not isinstance(vectors, torch.Tensor) or vectors.dim() != 2:
+        raise TypeError("vectors must be a (n, hidden) tensor, e.g. word_vectors(...)[:, layer]")
+    labels = np.asarray(labels)
+    if labels.shape != (vectors.shape[0],):
+        raise ValueError(f"need one label per row: {vectors.shape[0]} rows, labels of shape {labels.shape}")
+    same = labels[:, None] == labels[None, :]
+    off_diagonal = ~np.eye(len(labels), dtype=bool)
+    if not (same & off_diagonal).any() or same.all():
+        raise ValueError("need at least two rows with the same label and two different labels")
+    unit = torch.nn.functional.normalize(vectors.detach().double(), dim=-1)
+    cos = (unit @ unit.T).numpy()  # (n, n)
+    return float(cos[same & off_diagonal].mean() - cos[~same].mean())

@@ -4,7 +4,7 @@ import torch
 
 import bertcore as bc
 from bertcore.contextual import (
-    batch_word_vectors, hidden_states, static_vector, word_token_span, word_vectors,
+    batch_word_vectors, hidden_states, sense_separation, static_vector, word_token_span, word_vectors,
 )
 
 
@@ -97,3 +97,33 @@ def test_batch_causal_equals_one_by_one(pretrained):
         torch.testing.assert_close(got[i], want, atol=1e-5, rtol=1e-4)
     # position 2 sees only [CLS] the bank: both texts agree at every layer
     torch.testing.assert_close(got[0], got[1], atol=1e-5, rtol=1e-4)
+
+
+def test_sense_separation():
+    gen = torch.Generator().manual_seed(0)
+    X = torch.randn(6, 8, generator=gen, dtype=torch.float64)
+    labels = ["a", "a", "a", "b", "b", "b"]
+    cos = torch.nn.functional.cosine_similarity(X[:, None], X[None, :], dim=-1)
+    within = [cos[i, j] for i in range(6) for j in range(6) if i != j and labels[i] == labels[j]]
+    across = [cos[i, j] for i in range(6) for j in range(6) if labels[i] != labels[j]]
+    want = float(torch.stack(within).mean() - torch.stack(across).mean())
+    assert abs(sense_separation(X, labels) - want) < 1e-12
+    # two clean directions: within = 1, across = 0
+    assert sense_separation(torch.eye(2).repeat(2, 1), ["a", "b", "a", "b"]) == pytest.approx(1.0)
+    # identical vectors for both labels: nothing to separate
+    assert sense_separation(torch.ones(4, 3), ["a", "b", "a", "b"]) == pytest.approx(0.0)
+    with pytest.raises(ValueError, match="one label per row"):
+        sense_separation(X, labels[:5])
+    with pytest.raises(ValueError, match="two different labels"):
+        sense_separation(X, ["a"] * 6)
+
+
+def test_batch_causal_when_batch_size_equals_length(pretrained):
+    tok, model = pretrained
+    core = bc.BertModel.from_pretrained(model)
+    texts = ["the bank " + w for w in ["closed", "opened", "flooded", "grew", "paid"]]
+    assert tok(texts, return_tensors="pt", padding=True)["input_ids"].shape == (5, 5)  # B == T
+    got = batch_word_vectors(tok, core, texts, "bank", causal=True)
+    # 'bank' sees only [CLS] the bank: identical in all four under a causal mask
+    for i in range(1, 5):
+        torch.testing.assert_close(got[i], got[0], atol=1e-6, rtol=1e-5)
