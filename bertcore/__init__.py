@@ -16,6 +16,7 @@ _EXPORTS = {
     "word_token_span": "contextual", "word_vectors": "contextual", "static_vector": "contextual",
     "batch_word_vectors": "contextual", "sense_separation": "contextual",
     "hidden_states": "contextual",
+    "sinusoidal_positions": "positions", "cosine_similarity_matrix": "positions", "pca_2d": "positions",
     "mask_tokens": "masking", "whole_word_mask": "masking", "continuation_mask": "masking",
     "make_nsp_pairs": "masking",
     "BertConfig": "model", "BertModel": "model",
