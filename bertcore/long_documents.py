@@ -95,3 +95,32 @@ def truncate_ids(ids, max_tokens: int, keep: str = "head", head_tokens: int | No
         raise ValueError(f"head_tokens ({head}) cannot exceed max_tokens ({max_tokens})")
     tail = max_tokens - head
     return ids[:head] + (ids[-tail:] if tail else [])
+
+
+def stitch_windows(window_states: torch.Tensor, spans: Sequence[tuple[int, int]]) -> torch.Tensor:
+    """One vector per document token from overlapping windows, e.g. ``stitch_windows(out.last_hidden_state, w['spans'])``.
+
+    ``window_states``: (n_windows, T, H) outputs for ``sliding_windows(...)['input_ids']``
+    (row r, position 1 + k is token ``spans[r][0] + k``). Each token takes its vector from the
+    window where it has the most context on its shorter side, ``min(left, right)``, as BERT's
+    SQuAD code does; ties go to the earlier window. Returns (n_tokens, H).
+    """
+    if not isinstance(window_states, torch.Tensor) or window_states.dim() != 3:
+        raise ValueError("window_states must be a (n_windows, T, H) tensor, e.g. model(**windows).last_hidden_state")
+    spans = [tuple(sp) for sp in spans]
+    if len(spans) != window_states.shape[0]:
+        raise ValueError(f"{len(spans)} spans but {window_states.shape[0]} windows: pass the spans of the same windows")
+    n = max(e for _, e in spans)
+    if any(e - s + 2 > window_states.shape[1] for s, e in spans):
+        raise ValueError("a span is longer than its window row (window + [CLS] + [SEP])")
+    best = torch.full((n,), -1)                      # (n,): score of the chosen window per token
+    out = window_states.new_zeros(n, window_states.shape[-1])
+    for r, (s, e) in enumerate(spans):
+        pos = torch.arange(s, e)
+        score = torch.minimum(pos - s, e - 1 - pos)  # context on the shorter side inside window r
+        take = score > best[s:e]                     # strictly better: ties keep the earlier window
+        out[pos[take]] = window_states[r, 1 + (pos[take] - s)]
+        best[s:e] = torch.where(take, score, best[s:e])
+    if (best < 0).any():
+        raise ValueError("the spans leave tokens uncovered: use spans from window_spans()")
+    return out

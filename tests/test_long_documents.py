@@ -57,3 +57,44 @@ def test_truncate_sides():
 def test_bad_arguments_name_the_fix(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_stitch_picks_the_most_central_window():
+    from bertcore.long_documents import stitch_windows
+
+    spans = window_spans(10, 6, 3)                       # (0,6), (3,9), (6,10)
+    states = torch.zeros(len(spans), 8, 1)
+    for r, (s, e) in enumerate(spans):
+        states[r, 1:1 + e - s, 0] = 100 * r + torch.arange(s, e).float()   # value = 100*window + token
+    got = stitch_windows(states, spans)[:, 0]
+    owner = (got // 100).long().tolist()
+    assert (got % 100).long().tolist() == list(range(10))  # every token from its own position
+    # token 4: 4 left/1 right in window 0, 1 left/4 right in window 1 -> tie (1), earlier window
+    assert owner == [0, 0, 0, 0, 0, 1, 1, 1, 2, 2]
+
+
+def test_stitch_of_chunks_is_concatenation_and_one_window_is_the_full_input(pretrained):
+    from bertcore.long_documents import stitch_windows
+
+    spans = window_spans(7, 3, 3)
+    states = torch.randn(len(spans), 5, 4, generator=torch.Generator().manual_seed(0))
+    want = torch.cat([states[r, 1:1 + e - s] for r, (s, e) in enumerate(spans)])
+    assert torch.equal(stitch_windows(states, spans), want)
+    tok, model = pretrained
+    ids = tok("The tablets helped a lot with my sleep.", add_special_tokens=False)["input_ids"]
+    w = sliding_windows(ids, len(ids), 1, cls_id=tok.cls_token_id, sep_id=tok.sep_token_id)
+    with torch.no_grad():
+        h = model(input_ids=w["input_ids"], attention_mask=w["attention_mask"]).last_hidden_state
+        full = model(**tok("The tablets helped a lot with my sleep.", return_tensors="pt")).last_hidden_state[0, 1:-1]
+    torch.testing.assert_close(stitch_windows(h, w["spans"]), full)
+
+
+def test_stitch_rejects_mismatched_inputs():
+    from bertcore.long_documents import stitch_windows
+
+    with pytest.raises(ValueError, match="spans but"):
+        stitch_windows(torch.zeros(2, 5, 3), [(0, 3)])
+    with pytest.raises(ValueError, match="longer than its window"):
+        stitch_windows(torch.zeros(1, 4, 3), [(0, 3)])
+    with pytest.raises(ValueError, match="uncovered"):
+        stitch_windows(torch.zeros(2, 5, 3), [(0, 2), (3, 5)])
