@@ -1,13 +1,17 @@
 """Chapter quizzes: ``data/quizzes/NN.json`` shown with jupyterquiz (works offline).
 
 Simplifies: multiple-choice questions only (jupyterquiz's ``multiple_choice`` type), one
-correct answer each, validated here before display. jupyterquiz inlines its JavaScript and
-CSS into the output, so the quiz works in Jupyter and in the static HTML book without a CDN.
+correct answer each, validated here before display. The output is what jupyterquiz's
+``display_quiz`` produces (its JavaScript and CSS inlined, so the quiz works in Jupyter and
+in the static HTML book without a CDN), minus its fallback that loads MathJax from a CDN.
 """
 from __future__ import annotations
 
 import json
 import os
+import sys
+import types
+import uuid
 from pathlib import Path
 
 QUIZ_ENV = "BERTCORE_QUIZZES"  # optional override of the quiz folder
@@ -60,9 +64,60 @@ def load(chapter: str) -> list:
     return validate(questions, str(path))
 
 
+# Two patches to jupyterquiz's script, for pages whose MathJax is still loading when the quiz
+# is drawn (the page's MathJax then typesets the quiz itself once it has loaded):
+# its fallback that fetches MathJax from a CDN is disabled, and its delayed typesetting
+# call no longer fails on a MathJax config object that has no version yet.
+_PATCHES = [
+    ("window.MathJax = {", "window.__bertcoreUnusedMathJax = {"),
+    ("script.src = 'https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-svg.js';", "return;"),
+    ("console.log('After sleep, MathJax version', version);",
+     "console.log('After sleep, MathJax version', version); if (!version) { return; }"),
+]
+COLORS = {  # jupyterquiz's CSS variables: the book's palette
+    "--jq-multiple-choice-bg": "#345995", "--jq-mc-button-bg": "#fafafa",
+    "--jq-mc-button-border": "#e0e0e0e0", "--jq-mc-button-inset-shadow": "#555555",
+    "--jq-many-choice-bg": "#e26d5a", "--jq-numeric-bg": "#5bc0eb",
+    "--jq-numeric-input-bg": "#c0c0c0", "--jq-numeric-input-label": "#101010",
+    "--jq-numeric-input-shadow": "#999999", "--jq-string-bg": "#861657",
+    "--jq-incorrect-color": "#a3151e", "--jq-correct-color": "#1b7a2e",
+    "--jq-text-color": "#fafafa", "--jq-link-color": "#9abafa",
+}
+
+
+def quiz_html(chapter: str, *, shuffle_answers: bool = True) -> tuple[str, str]:
+    """The quiz of a chapter as (HTML with inline CSS, JavaScript), e.g. ``quiz_html("01")``."""
+    from jupyterquiz.dynamic.loader import load_questions_script
+    from jupyterquiz.dynamic.renderer import build_script, build_styles, render_div
+
+    questions = load(chapter)
+    div_id = "quiz" + uuid.uuid4().hex[:12]
+    prefix, static, url = load_questions_script(questions, div_id)
+    html = render_div(div_id, False, shuffle_answers, False, 1_000_000, 700, 10, "left")
+    html += build_styles(div_id, COLORS)
+    js = build_script(prefix, static, url, div_id, True)
+    for old, new in _PATCHES:
+        if old not in js:
+            raise RuntimeError(f"jupyterquiz's script changed ({old!r} not found); bertcore supports 2.9.6.4")
+        js = js.replace(old, new)
+    return html, js
+
+
 def quiz(chapter: str, *, shuffle_answers: bool = True) -> None:
     """Display the quiz of a chapter, e.g. ``quiz("01")`` (click an option to see its feedback)."""
-    from jupyterquiz import display_quiz
+    from IPython.display import HTML, Javascript, display
 
-    display_quiz(load(chapter), shuffle_answers=shuffle_answers, preserve_responses=False,
-                 max_width=700, colors="fdsp")
+    html, js = quiz_html(chapter, shuffle_answers=shuffle_answers)
+    display(HTML(html), Javascript(js))
+
+
+class _CallableModule(types.ModuleType):
+    """``bertcore.quiz`` is both this module and its main function; importing the module first
+    (``from bertcore.quiz import load``) binds the module to the name ``bertcore.quiz``, so the
+    module is made callable too: ``bc.quiz("01")`` works whatever was imported first."""
+
+    def __call__(self, chapter: str, **kwargs) -> None:
+        return quiz(chapter, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -62,6 +62,20 @@ cp "$X/d3/package/dist/d3.min.js" "$DEST/d3.min.js"
 cp "$X/jquery/package/dist/jquery.min.js" "$DEST/jquery.min.js"
 # the AMD bundle plus the Font Awesome files its CSS refers to
 cp "$X/@jupyter-widgets/html-manager/package/dist/embed-amd.js" "$DEST/html-manager/"
+# The manager typesets widget labels with the MathJax 2 API (MathJax.Hub.Queue), which throws
+# under the book's MathJax 3: call MathJax 3's typesetPromise instead when there is no Hub.
+python3 - "$DEST/html-manager/embed-amd.js" <<'PY'
+import re, sys
+path = sys.argv[1]
+src = open(path, encoding="utf-8").read()
+pattern = re.compile(r'MathJax\.Hub\.Queue\(\["Typeset",MathJax\.Hub,(\w+)\]\)')
+new, n = pattern.subn(r'(window.MathJax.Hub?MathJax.Hub.Queue(["Typeset",MathJax.Hub,\1])'
+                      r':window.MathJax.typesetPromise&&MathJax.typesetPromise([\1]))', src)
+if n == 0:
+    sys.exit("embed-amd.js: MathJax 2 call not found; update the patch in fetch_assets.sh")
+open(path, "w", encoding="utf-8").write(new)
+print(f"patched {n} MathJax 2 call(s) in embed-amd.js")
+PY
 find "$X/@jupyter-widgets/html-manager/package/dist" -maxdepth 1 \
   \( -name '*.woff2' -o -name '*.woff' -o -name '*.ttf' -o -name '*.eot' -o -name '*.svg' \) \
   -exec cp {} "$DEST/html-manager/" \;

@@ -6,7 +6,8 @@ What it does (see scripts/fetch_assets.sh for where the files come from):
   fonts, MathJax 3) to ``_static/vendor/``;
 * writes ``_static/vendor/bertviz-libs.js`` (jQuery + d3 wrapped by ``bertcore.viz``), which the
   attention views of the executed notebooks load;
-* tells the widget manager where its font files are (``__jupyter_widgets_assets_path__``).
+* tells the widget manager where its font files are (pages with widgets only);
+* removes duplicated inline scripts (a `const` declared twice breaks the page).
 
 ``mathjax_path`` and ``nb_ipywidgets_js`` in ``_config.yml`` point at these local copies.
 When ``assets/vendor/`` was never fetched (no npm), both are switched back to the public CDNs
@@ -14,6 +15,7 @@ and a notice is printed: the book still builds but needs internet to show maths 
 """
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -53,12 +55,41 @@ def _configure(app, config):
 
 
 def _page(app, pagename, templatename, context, doctree):
-    if offline_ready() and app.builder.format == "html":
-        path = context["pathto"]("_static/vendor/html-manager/", 1)
-        app.add_js_file(None, body=f"window.__jupyter_widgets_assets_path__ = {path!r};", priority=400)
+    """On pages with saved widgets: tell the widget manager where its font files are.
+
+    The manager computes its asset folder from the AMD module id
+    ``@jupyter-widgets/html-manager/dist/...``, which require.js resolves against the page's
+    folder; a ``require`` config object defined before require.js maps it to _static/vendor.
+    """
+    files = context.get("script_files") or []
+    if not offline_ready() or not any("html-manager/embed-amd.js" in str(getattr(js, "filename", js) or "")
+                                      for js in files):
+        return
+    folder = context["pathto"]("_static/vendor/html-manager", 1)
+    config = json.dumps({"paths": {"@jupyter-widgets/html-manager/dist": folder}})
+    app.add_js_file(None, body=f"var require = {config};\n"
+                               f"window.__jupyter_widgets_assets_path__ = {json.dumps(folder + '/')};",
+                    priority=400)
+
+
+def _dedupe_scripts(app, pagename, templatename, context, doctree):
+    """Drop repeated inline scripts: sphinx-thebe's `const THEBE_JS_URL` is emitted twice under
+    Jupyter Book 1.0 + Sphinx 7.4, and declaring a const twice is a JavaScript error."""
+    files = context.get("script_files")
+    if not isinstance(files, list):
+        return
+    seen, unique = set(), []
+    for js in files:
+        # the same inline script may come once with filename None and once with ''
+        key = (getattr(js, "filename", str(js)) or "", repr(sorted(getattr(js, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(js)
+    files[:] = unique
 
 
 def setup(app):
     app.connect("config-inited", _configure, priority=100)  # before myst-nb reads its config
-    app.connect("html-page-context", _page)
+    app.connect("html-page-context", _page, priority=800)  # after myst-nb added the widget JS
+    app.connect("html-page-context", _dedupe_scripts, priority=900)  # after everyone else's
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,174 @@
+"""The built book in headless Chromium: every page renders offline and its interactive parts work.
+
+Needs the built book (`make book`, or `scripts/build_book.py`) and Debian's chromium
+(`make browser`); `make test` provides both. Playwright drives /usr/bin/chromium (its own
+browser download is not used). Every request that would leave 127.0.0.1 is blocked and
+reported. Screenshots go to _build/screenshots/, a per-page summary to
+_build/screenshots/report.json.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import re
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+HTML = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SKIP_PAGES = {"genindex.html", "search.html"}
+# bertviz views: each must have drawn attention lines
+BERTVIZ = "div[id^='bertviz-']"
+WIDGET_VIEW = "script[type='application/vnd.jupyter.widget-view+json']"
+REPORT: dict[str, dict] = {}
+
+
+def book_pages() -> list[str]:
+    if not (HTML / "index.html").is_file():
+        return ["<book not built>"]
+    pages = sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
+                   if not p.relative_to(HTML).parts[0].startswith(("_", ".")))
+    return [p for p in pages if p not in SKIP_PAGES]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest output readable
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    if not CHROMIUM.exists():
+        pytest.skip("chromium is missing: run `make browser` (apt-get install chromium, as root)")
+    if not (HTML / "index.html").is_file():
+        pytest.skip("the book is not built: run `make book` first")
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / "report.json").write_text(json.dumps(REPORT, indent=1, sort_keys=True))
+
+
+def _open(browser, url: str):
+    """Open a page with every non-local request blocked; return (page, context, log)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    log = {"blocked": [], "errors": [], "http_errors": []}
+
+    def route(r):
+        u = r.request.url
+        if urlparse(u).hostname == "127.0.0.1":
+            r.continue_()
+        else:
+            log["blocked"].append(u)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("pageerror", lambda err: log["errors"].append(f"page error: {err}"))
+    page.on("console", lambda m: log["errors"].append(f"console.{m.type}: {m.text}")
+            if m.type == "error" else None)
+    page.on("response", lambda r: log["http_errors"].append(f"{r.status} {r.url}")
+            if r.status >= 400 else None)
+    page.goto(url, wait_until="load")
+    page.wait_for_load_state("networkidle")
+    return page, context, log
+
+
+@pytest.mark.parametrize("path", book_pages())
+def test_page(browser, server, path):
+    if path == "<book not built>":
+        pytest.skip("the book is not built")
+    page, context, log = _open(browser, f"{server}/{path}")
+    info = {}
+    try:
+        # attention views: d3 has drawn lines in every one of them
+        n_views = page.locator(BERTVIZ).count()
+        if n_views:
+            page.wait_for_function(
+                f"() => [...document.querySelectorAll(\"{BERTVIZ}\")]"
+                ".every(d => d.querySelectorAll('svg line').length > 0)", timeout=30_000)
+        info["bertviz_lines"] = page.eval_on_selector_all(
+            BERTVIZ, "divs => divs.map(d => d.querySelectorAll('svg line').length)")
+
+        # saved widgets: the manager has drawn controls and the outputs they hold
+        n_widgets = page.locator(WIDGET_VIEW).count()
+        info["widget_views"] = n_widgets
+        if n_widgets:
+            page.wait_for_function(
+                f"() => document.querySelectorAll('.widget-interact, .jupyter-widgets.widget-container')"
+                f".length > 0", timeout=30_000)
+            controls = page.locator(".widget-slider, .widget-dropdown, .widget-toggle-buttons, "
+                                    ".widget-checkbox, .widget-text, .widget-radio, .widget-select")
+            info["widget_controls"] = controls.count()
+            assert info["widget_controls"] > 0, "widget state saved but no control was drawn"
+            outputs = page.eval_on_selector_all(
+                ".widget-interact .widget-output",
+                "els => els.map(e => e.innerText.trim().length + e.querySelectorAll('img, svg, table').length)")
+            info["widget_outputs"] = outputs
+            assert outputs and all(n > 0 for n in outputs), \
+                f"an interact panel shows no initial output: {outputs}"
+
+        # quizzes: clicking the correct option shows its feedback
+        quizzes = page.locator("div[data-shufflequestions]")
+        info["quizzes"] = quizzes.count()
+        for i in range(quizzes.count()):
+            quiz = quizzes.nth(i)
+            quiz.locator(".Quiz").first.wait_for(timeout=15_000)
+            button = quiz.locator(".Quiz").first.locator("label.MCButton[data-correct='true']")
+            button.click()
+            feedback = quiz.locator(".Quiz").first.locator(".Feedback")
+            assert feedback.inner_text().strip(), "clicking an answer showed no feedback"
+            assert "correct" in (feedback.get_attribute("class") or "")
+
+        # maths: MathJax typeset every formula, without errors
+        n_math = page.locator(".math").count()
+        info["math"] = n_math
+        if n_math:
+            page.wait_for_function("() => document.querySelectorAll('mjx-container').length > 0",
+                                   timeout=30_000)
+            assert page.locator("mjx-merror").count() == 0, "MathJax reported a TeX error"
+
+        if n_views or n_widgets or info["quizzes"] or path == "intro.html":
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / (re.sub(r"[^\w-]", "_", path[:-5]) + ".png")), full_page=True)
+    finally:
+        info.update(log)
+        REPORT[path] = info
+        context.close()
+
+    assert not log["blocked"], f"requests left 127.0.0.1: {log['blocked'][:5]}"
+    assert not log["http_errors"], f"missing files: {log['http_errors'][:5]}"
+    assert not log["errors"], f"errors in the page: {log['errors'][:5]}"
+
+
+def test_every_chapter_is_in_the_book():
+    """Each chapter notebook was built into a page (the toc glob picked it up)."""
+    chapters = sorted(p.stem for p in (ROOT / "chapters").glob("[0-9][0-9]-*.ipynb"))
+    if not (HTML / "index.html").is_file():
+        pytest.skip("the book is not built: run `make book` first")
+    missing = [c for c in chapters if not (HTML / "chapters" / f"{c}.html").is_file()]
+    assert not missing, f"chapters without a page: {missing}"
