@@ -1,0 +1,177 @@
+"""Fine-tuning for text classification: a head on the encoder, a seeded training loop, predictions.
+
+Simplifies: single-text classification only; one AdamW optimiser with a linear warm-up and
+linear decay (the recipe of Devlin et al., 2019); batches grouped by length
+(``bertcore.batching``); CPU-first, no mixed precision or gradient accumulation.
+Works with a Hugging Face ``BertModel`` and with ``bertcore.BertModel`` alike.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from .batching import _check_positive_int, _check_texts, bucket_batches, collate, encode
+from .metrics import classification_scores
+
+POOLINGS = ("pooler", "cls", "mean")
+
+
+class SequenceClassifier(nn.Module):
+    """Encoder + pooling + dropout + linear head, e.g. ``SequenceClassifier(model, ['neg', 'pos'])``.
+
+    pooling: 'pooler' = tanh(W h_[CLS]) as in BERT's paper, 'cls' = the raw [CLS] vector,
+    'mean' = average of the real (non-padding) token vectors.
+    """
+
+    def __init__(self, encoder: nn.Module, labels: Sequence[str], *, pooling: str = "pooler",
+                 dropout: float = 0.1, seed: int = 0):
+        super().__init__()
+        if not isinstance(encoder, nn.Module) or not hasattr(encoder, "config"):
+            raise TypeError("encoder must be a BertModel (Hugging Face or bertcore) with a .config")
+        labels = list(labels)
+        if len(labels) < 2 or len(set(labels)) != len(labels):
+            raise ValueError(f"labels must be at least two distinct class names, got {labels}")
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        self.encoder, self.labels, self.pooling = encoder, labels, pooling
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(encoder.config.hidden_size, len(labels))
+        # BERT's initialisation (normal, std 0.02) from an explicit generator: no global RNG
+        gen = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            self.head.weight.normal_(0.0, 0.02, generator=gen)
+            self.head.bias.zero_()
+
+    def pool(self, out, attention_mask: torch.Tensor) -> torch.Tensor:
+        """One vector per text (B, hidden) from the encoder output."""
+        if self.pooling == "pooler":
+            return out.pooler_output  # (B, hidden)
+        hidden = out.last_hidden_state  # (B, T, hidden)
+        if self.pooling == "cls":
+            return hidden[:, 0]
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)  # (B, T, 1): padding contributes 0
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Logits (B, num_labels) for a padded batch."""
+        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
+        return self.head(self.dropout(self.pool(out, attention_mask)))  # (B, C)
+
+
+def linear_schedule(step: int, total_steps: int, warmup_steps: int) -> float:
+    """Learning-rate multiplier: 0 -> 1 over warm-up, then 1 -> 0, e.g. ``linear_schedule(5, 10, 0) == 0.5``."""
+    if step < warmup_steps:
+        return step / max(1, warmup_steps)
+    return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
+
+
+def _label_ids(model: SequenceClassifier, labels: Sequence[str]) -> list[int]:
+    index = {name: i for i, name in enumerate(model.labels)}
+    unknown = sorted({str(y) for y in labels if y not in index})
+    if unknown:
+        raise ValueError(f"labels {unknown} are not among the classifier's labels {model.labels}")
+    return [index[y] for y in labels]
+
+
+def fine_tune(model: SequenceClassifier, tokenizer, texts: Sequence[str], labels: Sequence[str], *,
+          epochs: int = 3, batch_size: int = 16, lr: float = 5e-5, warmup: float = 0.1,
+          weight_decay: float = 0.01, max_len: int = 128, seed: int = 0,
+          progress: bool = False) -> pd.DataFrame:
+    """Fine-tune in place; one history row per step, e.g. ``fine_tune(clf, tok, texts, labels, epochs=1)``.
+
+    Only parameters with ``requires_grad`` are trained (freeze some to train fewer).
+    History columns: epoch, step, loss, lr, seconds (since the start).
+    """
+    if not isinstance(model, SequenceClassifier):
+        raise TypeError("model must be a SequenceClassifier (wrap your encoder first)")
+    texts = _check_texts(texts)
+    y = _label_ids(model, labels)
+    if len(y) != len(texts):
+        raise ValueError(f"{len(texts)} texts but {len(y)} labels")
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        _check_positive_int(name, value)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    if not (lr > 0 and 0 <= warmup < 1 and weight_decay >= 0):
+        raise ValueError("need lr > 0, 0 <= warmup < 1 and weight_decay >= 0")
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("no trainable parameters: set requires_grad=True on something")
+    torch.manual_seed(seed)  # dropout masks
+    gen = torch.Generator().manual_seed(seed)  # batch order
+    ids = encode(tokenizer, texts, max_len)
+    lengths = [len(r) for r in ids]
+    steps_per_epoch = -(-len(ids) // batch_size)
+    total = epochs * steps_per_epoch
+    # no weight decay on biases and LayerNorm weights (1-D tensors), as in BERT's recipe
+    groups = [{"params": [p for p in params if p.dim() > 1], "weight_decay": weight_decay},
+              {"params": [p for p in params if p.dim() <= 1], "weight_decay": 0.0}]
+    opt = torch.optim.AdamW(groups, lr=lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: linear_schedule(s, total, int(warmup * total)))
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, desc="fine-tuning", file=sys.stdout, mininterval=2.0, ncols=80)
+    rows, start, step = [], time.perf_counter(), 0
+    model.train()
+    try:
+        for epoch in range(1, epochs + 1):
+            for batch in bucket_batches(lengths, batch_size, generator=gen):
+                inputs = collate([ids[i] for i in batch], tokenizer.pad_token_id)
+                target = torch.tensor([y[i] for i in batch])
+                loss = nn.functional.cross_entropy(model(**inputs), target)
+                opt.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(params, 1.0)
+                opt.step()
+                sched.step()
+                step += 1
+                rows.append({"epoch": epoch, "step": step, "loss": loss.item(),
+                             "lr": opt.param_groups[0]["lr"], "seconds": time.perf_counter() - start})
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(epoch=epoch, loss=f"{loss.item():.3f}")
+    finally:
+        model.eval()
+        if bar is not None:
+            bar.close()
+    return pd.DataFrame(rows)
+
+
+@torch.no_grad()
+def predict_proba(model: SequenceClassifier, tokenizer, texts: Sequence[str], *,
+                  max_len: int = 128, batch_size: int = 64) -> np.ndarray:
+    """Class probabilities (N, C) in input order, e.g. ``predict_proba(clf, tok, ['Great.'])``."""
+    if not isinstance(model, SequenceClassifier):
+        raise TypeError("model must be a SequenceClassifier")
+    texts = _check_texts(texts)
+    _check_positive_int("batch_size", batch_size)
+    ids = encode(tokenizer, texts, max_len)
+    probs = np.zeros((len(ids), len(model.labels)), dtype=np.float32)
+    was_training = model.training
+    model.eval()
+    for batch in bucket_batches([len(r) for r in ids], batch_size):  # sorted: little padding
+        inputs = collate([ids[i] for i in batch], tokenizer.pad_token_id)
+        probs[batch] = model(**inputs).softmax(-1).numpy()  # write back to the input positions
+    model.train(was_training)
+    return probs
+
+
+def predict(model: SequenceClassifier, tokenizer, texts: Sequence[str], **kw) -> list[str]:
+    """Predicted label names, e.g. ``predict(clf, tok, ['Worked great, no side effects.'])``."""
+    return [model.labels[i] for i in predict_proba(model, tokenizer, texts, **kw).argmax(1)]
+
+
+def evaluate_classifier(model: SequenceClassifier, tokenizer, texts: Sequence[str], labels: Sequence[str],
+             **kw) -> dict:
+    """Accuracy, macro-F1, report and confusion matrix on labelled texts (see ``classification_scores``)."""
+    return classification_scores(list(labels), predict(model, tokenizer, texts, **kw), model.labels)

@@ -1,0 +1,105 @@
+"""Fine-tune once, reuse everywhere: a classifier trained on first use and cached on disk.
+
+Simplifies: the cache key is a hash of the task, the training settings, the encoder's
+configuration and a checksum of its weights; nothing is ever evicted (delete
+``data/cache/finetune-*`` to retrain). Training is deterministic, so a cache miss on
+another machine reproduces the same model up to floating-point summation order.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from .data import DATA_DIR, load_reviews, load_topics
+from .finetune import SequenceClassifier, fine_tune
+
+TASKS = {"reviews": load_reviews, "topics": load_topics}
+DEFAULTS = dict(max_len=64, epochs=3, lr=1e-4, batch_size=16, warmup=0.1, weight_decay=0.01,
+                pooling="mean", dropout=0.1, seed=0, freeze_embeddings=True)
+CACHE_VERSION = 1  # bump when the training code changes what it produces
+
+
+def cache_root() -> Path:
+    """Folder that holds every cached artifact: ``data/cache`` in the repository."""
+    return DATA_DIR / "cache"
+
+
+def encoder_fingerprint(encoder: torch.nn.Module) -> str:
+    """Configuration plus a weight checksum, so a changed encoder never hits a stale cache."""
+    cfg = encoder.config.to_dict()
+    cfg = {k: v for k, v in sorted(cfg.items()) if isinstance(v, (int, float, str, bool))}
+    cfg.pop("_name_or_path", None)  # a path differs between machines, the weights do not
+    with torch.no_grad():
+        checksum = sum(float(p.double().abs().sum()) for p in encoder.parameters())
+    return json.dumps({"config": cfg, "checksum": f"{checksum:.6e}"}, sort_keys=True)
+
+
+def _key(task: str, settings: dict, encoder: torch.nn.Module) -> str:
+    blob = json.dumps({"task": task, "settings": settings, "v": CACHE_VERSION,
+                       "encoder": encoder_fingerprint(encoder)}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def fine_tuned(task: str = "topics", *, tokenizer=None, encoder=None, progress: bool = False,
+               **settings) -> tuple:
+    """``(tokenizer, classifier, info)`` trained on ``task``'s train split, cached under data/cache/.
+
+    Example: ``tok, clf, info = fine_tuned('topics', epochs=3)``. ``encoder`` (copied, never
+    changed) defaults to ``load_pretrained()``; settings default to ``DEFAULTS``.
+    info: task, settings, history (DataFrame), train_seconds, cached (bool), path.
+    """
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {sorted(TASKS)}, got {task!r}")
+    unknown = set(settings) - set(DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown settings {sorted(unknown)}; allowed: {sorted(DEFAULTS)}")
+    if (tokenizer is None) != (encoder is None):
+        raise ValueError("pass both tokenizer and encoder, or neither (then the book's model is loaded)")
+    if encoder is None:
+        from .models import load_pretrained
+
+        tokenizer, encoder = load_pretrained()
+    cfg = {**DEFAULTS, **settings}
+    path = cache_root() / f"finetune-{task}-{_key(task, cfg, encoder)}"
+    frame = TASKS[task]("train")
+    labels = sorted(frame["label"].unique())
+    clf = SequenceClassifier(copy.deepcopy(encoder), labels, pooling=cfg["pooling"],
+                             dropout=cfg["dropout"], seed=cfg["seed"])
+    if (path / "meta.json").is_file():
+        meta = json.loads((path / "meta.json").read_text())
+        clf.load_state_dict(torch.load(path / "model.pt", weights_only=True))
+        clf.eval()
+        return tokenizer, clf, {**meta, "history": pd.DataFrame(meta["history"]), "cached": True,
+                                "path": path}
+    if cfg["freeze_embeddings"]:
+        # the word-embedding table is half of the small model's weights; leaving it fixed
+        # skips its gradient and optimiser update (a common fine-tuning shortcut)
+        for p in clf.encoder.embeddings.parameters():
+            p.requires_grad_(False)
+    start = time.perf_counter()
+    history = fine_tune(clf, tokenizer, frame["text"].tolist(), frame["label"].tolist(),
+                    epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
+                    warmup=cfg["warmup"], weight_decay=cfg["weight_decay"], max_len=cfg["max_len"],
+                    seed=cfg["seed"], progress=progress)
+    seconds = time.perf_counter() - start
+    for p in clf.parameters():
+        p.requires_grad_(True)
+    meta = {"task": task, "settings": cfg, "labels": labels, "train_seconds": seconds,
+            "history": history.to_dict("records")}
+    tmp = path.with_name(path.name + f".tmp{time.time_ns()}")
+    tmp.mkdir(parents=True)
+    torch.save(clf.state_dict(), tmp / "model.pt")
+    (tmp / "meta.json").write_text(json.dumps(meta))
+    try:
+        tmp.rename(path)  # atomic: a parallel run either sees the whole folder or none
+    except OSError:  # another process finished first: keep theirs
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+    return tokenizer, clf, {**meta, "history": history, "cached": False, "path": path}

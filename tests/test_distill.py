@@ -1,0 +1,81 @@
+"""bertcore.distill: student initialisation, losses against hand-written references, the training loop."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+import bertcore as bc
+from bertcore.batching import collate, encode
+from bertcore.distill import cosine_hidden_loss, distil, soft_target_loss, student_from_teacher, teacher_outputs
+from bertcore.finetune import SequenceClassifier
+
+TEXTS = ["good pills", "bad pills made me sick", "great", "awful nausea", "fine", "terrible"]
+LABELS = ["pos", "neg", "pos", "neg", "pos", "neg"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+def test_student_copies_every_other_layer(pretrained):
+    tok, hf = pretrained
+    student = student_from_teacher(hf)
+    n = hf.config.num_hidden_layers
+    assert student.config.num_hidden_layers == len(range(0, n, 2))
+    full = bc.BertModel.from_pretrained(hf)
+    for new, old in enumerate(range(0, n, 2)):
+        for a, b in zip(student.layers[new].parameters(), full.layers[old].parameters()):
+            assert torch.equal(a, b)
+    # a "student" with all the layers is the teacher itself
+    same = student_from_teacher(hf, layers=list(range(n)))
+    batch = collate(encode(tok, TEXTS[:2]), tok.pad_token_id)
+    with torch.no_grad():
+        torch.testing.assert_close(same(**batch).pooler_output, hf(**batch).pooler_output, atol=1e-5, rtol=1e-4)
+    with pytest.raises(ValueError):
+        student_from_teacher(hf, layers=[n])
+
+
+def test_soft_target_loss_matches_cross_entropy_form():
+    g = torch.Generator().manual_seed(0)
+    s, t = torch.randn(4, 5, generator=g), torch.randn(4, 5, generator=g)
+    T = 3.0
+    p = F.softmax(t / T, -1)
+    # KL = cross-entropy(p, q) - entropy(p), times T^2
+    ce = -(p * F.log_softmax(s / T, -1)).sum(-1).mean()
+    ent = -(p * p.log()).sum(-1).mean()
+    assert soft_target_loss(s, t, T).item() == pytest.approx(((ce - ent) * T * T).item(), rel=1e-5)
+    assert soft_target_loss(t, t, T).item() == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(ValueError):
+        soft_target_loss(s, t, 0.0)
+
+
+def test_cosine_loss_ignores_padding():
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(2, 4, 8, generator=g)
+    b = a.clone()
+    b[1, 3] = -a[1, 3]  # only a padded position differs
+    mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]])
+    assert cosine_hidden_loss(a, b, mask).item() == pytest.approx(0.0, abs=1e-6)
+    mask[1, 3] = 1  # now it counts: one of 8 tokens has cosine -1 -> loss 2 / 8
+    assert cosine_hidden_loss(a, b, mask).item() == pytest.approx(0.25, abs=1e-6)
+
+
+def test_distil_moves_student_toward_teacher(pretrained):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(bc.packaged_model_path()))
+    torch.manual_seed(0)
+    teacher = SequenceClassifier(bc.BertModel(bc.BertConfig.tiny(num_hidden_layers=4)), ["neg", "pos"]).eval()
+    logits, hidden = teacher_outputs(teacher, tok, TEXTS, max_len=16)
+    assert logits.shape == (6, 2) and hidden[0].shape == (len(encode(tok, TEXTS[:1], 16)[0]), 128)
+    student = SequenceClassifier(student_from_teacher(teacher.encoder), ["neg", "pos"])
+    student.encoder.embeddings.word_embeddings.weight.requires_grad_(False)  # faster: the big table
+    hist = distil(student, tok, TEXTS, LABELS, logits, hidden, alpha=1.0, beta=1.0,
+                  epochs=30, batch_size=3, lr=3e-3, max_len=16)
+    assert hist["soft"].tail(4).mean() < hist["soft"].head(4).mean()
+    assert hist["cosine"].tail(4).mean() < hist["cosine"].head(4).mean()
+    with pytest.raises(ValueError, match="teacher_hidden"):
+        distil(student, tok, TEXTS, LABELS, logits, None, beta=1.0)
