@@ -39,7 +39,7 @@ _EXPORTS = {
     "predict_proba": "finetune", "evaluate_classifier": "finetune", "linear_schedule": "finetune",
     "fine_tuned": "finetuned", "tfidf_baseline": "baselines", "logistic_regression": "baselines",
     "Adapter": "adapters", "add_adapters": "adapters", "freeze_for_adapters": "adapters",
-    "count_parameters": "adapters",
+    "trainable_parameters": "adapters",
     "student_from_teacher": "distill", "soft_target_loss": "distill", "cosine_hidden_loss": "distill",
     "teacher_outputs": "distill", "distil": "distill",
     "quiz": "quiz",

@@ -86,8 +86,8 @@ def freeze_for_adapters(module: nn.Module, train_layer_norms: bool = True) -> No
         p.requires_grad_(keep)
 
 
-def count_parameters(module: nn.Module) -> dict:
-    """Trainable and total parameter counts, e.g. ``count_parameters(clf)['fraction']``."""
+def trainable_parameters(module: nn.Module) -> dict:
+    """Trainable and total parameter counts, e.g. ``trainable_parameters(clf)['fraction']``."""
     if not isinstance(module, nn.Module):
         raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
     total = sum(p.numel() for p in module.parameters())

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 import bertcore as bc
-from bertcore.adapters import Adapter, AdapterLayer, add_adapters, count_parameters, freeze_for_adapters
+from bertcore.adapters import Adapter, AdapterLayer, add_adapters, trainable_parameters, freeze_for_adapters
 from bertcore.batching import collate, encode
 from bertcore.finetune import SequenceClassifier, fine_tune
 
@@ -56,7 +56,7 @@ def test_parameter_budget_matches_the_formula(pretrained):
     adapters = L * 2 * (H * m + m + m * H + H)  # two bottlenecks per layer
     norms = (2 * L + 1) * 2 * H  # LayerNorm weight + bias: two per layer + embeddings
     head = H * 8 + 8
-    counts = count_parameters(clf)
+    counts = trainable_parameters(clf)
     assert counts["trainable"] == adapters + norms + head
     assert counts["total"] == sum(p.numel() for p in hf.parameters()) + adapters + head
     assert 0.005 < counts["fraction"] < 0.03
