@@ -1,0 +1,99 @@
+"""bertcore.embeddings against sentence-transformers (the packaged model's own pipeline)."""
+import pytest
+import torch
+
+from bertcore.embeddings import (
+    cached_encode_pooled, cosine_top_k, encode, encode_pooled, fingerprint,
+    multiple_negatives_ranking_loss, pool,
+)
+
+SENTENCES = ["Works great.", "I had a terrible headache for two weeks after the first dose.",
+             "My anxiety is much better now, and the side effects were mild.", "No."]
+
+
+@pytest.fixture(scope="module")
+def st_model():
+    from sentence_transformers import SentenceTransformer
+
+    import bertcore
+
+    return SentenceTransformer(str(bertcore.packaged_model_path()), device="cpu")
+
+
+def test_mean_pooling_equals_sentence_transformers(pretrained, st_model):
+    tokenizer, model = pretrained
+    ours = encode(SENTENCES, tokenizer, model, pooling="mean", max_length=256)  # (N, H), unit rows
+    ref = torch.as_tensor(st_model.encode(SENTENCES, convert_to_numpy=True))
+    assert ours.shape == ref.shape == (4, model.config.hidden_size)
+    assert (ours - ref).abs().max() < 1e-5
+    assert torch.allclose(ours.norm(dim=-1), torch.ones(4), atol=1e-5)
+
+
+def test_padding_does_not_change_any_pooling(pretrained):
+    tokenizer, model = pretrained
+    batched = encode_pooled(SENTENCES, tokenizer, model, batch_size=4)  # one padded batch
+    for i, text in enumerate(SENTENCES):
+        alone = encode_pooled([text], tokenizer, model, batch_size=1)  # no padding at all
+        for p in ("cls", "mean", "max"):
+            assert (batched[p][i] - alone[p][0]).abs().max() < 1e-4, p
+
+
+def test_pool_by_hand():
+    h = torch.tensor([[[1.0, -1.0], [3.0, 5.0], [100.0, 100.0]]])  # (1, 3, 2), last token is padding
+    mask = torch.tensor([[1, 1, 0]])
+    assert torch.equal(pool(h, mask, "cls"), torch.tensor([[1.0, -1.0]]))
+    assert torch.equal(pool(h, mask, "mean"), torch.tensor([[2.0, 2.0]]))
+    assert torch.equal(pool(h, mask, "max"), torch.tensor([[3.0, 5.0]]))
+    with pytest.raises(ValueError, match="method"):
+        pool(h, mask, "sum")
+    with pytest.raises(ValueError, match="attention_mask"):
+        pool(h, torch.ones(1, 2), "mean")
+
+
+def test_all_layers_and_bertcore_model_agree(pretrained):
+    from bertcore.model import BertModel
+
+    tokenizer, model = pretrained
+    hf = encode_pooled(SENTENCES, tokenizer, model, all_layers=True)
+    ours = encode_pooled(SENTENCES, tokenizer, BertModel.from_pretrained(model), all_layers=True)
+    L = model.config.num_hidden_layers
+    assert hf["mean_layers"].shape == (L + 1, 4, model.config.hidden_size)
+    assert torch.allclose(hf["mean_layers"][-1], hf["mean"], atol=1e-6)  # last layer == 'mean'
+    for k in ("cls", "mean", "max", "mean_layers"):
+        assert (hf[k] - ours[k]).abs().max() < 1e-4, k
+
+
+def test_cache_roundtrip_and_key(pretrained, tmp_path):
+    tokenizer, model = pretrained
+    first = cached_encode_pooled(SENTENCES[:2], tokenizer, model, max_length=32, cache_dir=tmp_path)
+    files = list(tmp_path.glob("*.npz"))
+    assert len(files) == 1
+    again = cached_encode_pooled(SENTENCES[:2], tokenizer, model, max_length=32, cache_dir=tmp_path)
+    for k in first:
+        assert torch.equal(first[k], again[k])
+    cached_encode_pooled(SENTENCES[:2], tokenizer, model, max_length=16, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("*.npz"))) == 2  # another setting, another file
+    assert len(fingerprint(model)) == 16
+
+
+def test_cosine_top_k_matches_brute_force():
+    g = torch.Generator().manual_seed(0)
+    q, c = torch.randn(3, 8, generator=g), torch.randn(10, 8, generator=g)
+    scores, idx = cosine_top_k(q, c, k=4)
+    full = torch.nn.functional.cosine_similarity(q[:, None], c[None], dim=-1)  # (3, 10)
+    assert torch.equal(idx, full.argsort(dim=-1, descending=True)[:, :4])
+    assert torch.allclose(scores, full.gather(1, idx), atol=1e-6)
+    with pytest.raises(ValueError, match="larger than the corpus"):
+        cosine_top_k(q, c, k=11)
+
+
+def test_mnr_loss_equals_sentence_transformers(st_model):
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(6, 16, generator=g), torch.randn(6, 16, generator=g)
+    ref = MultipleNegativesRankingLoss(st_model, scale=20.0).compute_loss_from_embeddings([a, b], None)
+    assert torch.allclose(multiple_negatives_ranking_loss(a, b, scale=20.0), ref, atol=1e-6)
+    assert multiple_negatives_ranking_loss(a, a) < 1e-3  # each anchor finds itself
+    with pytest.raises(ValueError, match="scale"):
+        multiple_negatives_ranking_loss(a, b, scale=0)
