@@ -90,7 +90,7 @@ def _show(html: str, return_html: bool):
     return None
 
 
-def _attentions(attentions, tokens, decimals: int, batch_index: int = 0) -> list:
+def _attentions(attentions, tokens, decimals: int) -> list:
     """Validate per-layer attention and return bertviz's format: L tensors (1, H, T, T)."""
     import torch
 
@@ -110,8 +110,10 @@ def _attentions(attentions, tokens, decimals: int, batch_index: int = 0) -> list
         if not isinstance(a, torch.Tensor) or a.dim() not in (3, 4):
             raise ValueError(f"layer {i}: expected a tensor of shape (B, H, T, T) or (H, T, T), "
                              f"got {getattr(a, 'shape', type(a).__name__)}")
-        a = a.detach().float().cpu()
-        a = a[batch_index] if a.dim() == 4 else a
+        if a.dim() == 4 and a.shape[0] != 1:
+            raise ValueError(f"layer {i}: a batch of {a.shape[0]} inputs; views show one input: "
+                             "pass [a[i:i + 1] for a in out.attentions]")
+        a = a.detach().float().cpu().reshape(a.shape[-3:])
         if a.shape[-1] != a.shape[-2] or a.shape[-1] != len(tokens):
             raise ValueError(f"layer {i}: attention is {tuple(a.shape)} but there are {len(tokens)} tokens; "
                              "pass the tokens of the same (single) input")
@@ -121,38 +123,30 @@ def _attentions(attentions, tokens, decimals: int, batch_index: int = 0) -> list
     return out
 
 
-def _check_b_start(sentence_b_start, n: int):
-    if sentence_b_start is not None and (
-            not isinstance(sentence_b_start, int) or isinstance(sentence_b_start, bool)
-            or not 0 < sentence_b_start < n):
+def _view(draw, attentions, tokens, sentence_b_start, decimals, return_html, **kw):
+    att, n = _attentions(attentions, tokens, decimals), len(tokens)
+    if sentence_b_start is not None and (type(sentence_b_start) is not int or not 0 < sentence_b_start < n):
         raise ValueError(f"sentence_b_start must be an int in 1..{n - 1} (index of the first token "
                          f"of sentence B), got {sentence_b_start!r}")
-
-
-def head_view(attentions, tokens, sentence_b_start=None, *, decimals: int = 3,
-              return_html: bool = False, **kw):
-    """bertviz head view, e.g. ``head_view(model(**enc).attentions, tokens)``; ``kw``: layer, heads, include_layers."""
-    from bertviz import head_view as _head_view
-
-    att = _attentions(attentions, tokens, decimals)
-    _check_b_start(sentence_b_start, len(tokens))
-    html = _head_view(attention=att, tokens=list(tokens), sentence_b_start=sentence_b_start,
-                      html_action="return", **kw)
+    html = draw(attention=att, tokens=list(tokens), sentence_b_start=sentence_b_start, html_action="return", **kw)
     return _show(html.data, return_html)
+
+
+def head_view(attentions, tokens, sentence_b_start=None, *, decimals: int = 3, return_html: bool = False, **kw):
+    """bertviz head view, e.g. ``head_view(model(**enc).attentions, tokens)``; ``kw``: layer, heads, include_layers."""
+    from bertviz import head_view as draw
+
+    return _view(draw, attentions, tokens, sentence_b_start, decimals, return_html, **kw)
 
 
 def model_view(attentions, tokens, sentence_b_start=None, *, display_mode: str = "light",
                decimals: int = 3, return_html: bool = False, **kw):
     """bertviz model view (every layer x head), e.g. ``model_view(out.attentions, tokens)``."""
-    from bertviz import model_view as _model_view
+    from bertviz import model_view as draw
 
     if display_mode not in ("light", "dark"):
         raise ValueError(f"display_mode must be 'light' or 'dark', got {display_mode!r}")
-    att = _attentions(attentions, tokens, decimals)
-    _check_b_start(sentence_b_start, len(tokens))
-    html = _model_view(attention=att, tokens=list(tokens), sentence_b_start=sentence_b_start,
-                       display_mode=display_mode, html_action="return", **kw)
-    return _show(html.data, return_html)
+    return _view(draw, attentions, tokens, sentence_b_start, decimals, return_html, display_mode=display_mode, **kw)
 
 
 def neuron_model(model):
@@ -207,20 +201,10 @@ def neuron_view(model, tokenizer, sentence_a: str, sentence_b: str | None = None
             raise ValueError(f"{name} must be an int in 0..{top - 1}, got {val!r}")
     html = show(neuron_model(model), "bert", tokenizer, sentence_a, sentence_b, display_mode=display_mode,
                 layer=layer, head=head, html_action="return").data
-    params = _round(json.loads(_NEURON_PARAMS.search(html).group(1)), decimals)
+    params = json.loads(_NEURON_PARAMS.search(html).group(1), parse_float=lambda x: round(float(x), decimals))
     rounded = json.dumps(params, separators=(",", ":"))  # queries and keys: L x H x T x d values
     html = _NEURON_PARAMS.sub(lambda m: f"window.bertviz_params = {rounded}\n", html, count=1)
     return _show(html, return_html)
-
-
-def _round(x, decimals: int):
-    if isinstance(x, float):
-        return round(x, decimals)
-    if isinstance(x, list):
-        return [_round(v, decimals) for v in x]
-    if isinstance(x, dict):
-        return {k: _round(v, decimals) for k, v in x.items()}
-    return x
 
 
 def interact(fn, **controls):

@@ -82,6 +82,8 @@ def test_attention_arguments_are_validated(encoded):
         viz.head_view(out, tokens, sentence_b_start=0)
     with pytest.raises(ValueError, match="display_mode"):
         viz.model_view(out, tokens, display_mode="blue")
+    with pytest.raises(ValueError, match="batch of 2"):
+        viz.head_view([a.expand(2, -1, -1, -1) for a in out.attentions], tokens)
 
 
 @pytest.mark.parametrize("kind", ["transformers", "bertcore"])

@@ -26,7 +26,7 @@ SHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SKIP_PAGES = {"genindex.html", "search.html"}
+SKIP_PAGES: set[str] = set()  # every page, search and index included
 # bertviz views: each must have drawn attention lines
 BERTVIZ = "div[id^='bertviz-']"
 WIDGET_VIEW = "script[type='application/vnd.jupyter.widget-view+json']"
@@ -163,6 +163,58 @@ def test_page(browser, server, path):
     assert not log["blocked"], f"requests left 127.0.0.1: {log['blocked'][:5]}"
     assert not log["http_errors"], f"missing files: {log['http_errors'][:5]}"
     assert not log["errors"], f"errors in the page: {log['errors'][:5]}"
+
+
+@pytest.fixture(scope="module")
+def bare_browser():
+    """Chromium without the book server (for pages built in memory)."""
+    if not CHROMIUM.exists():
+        pytest.skip("chromium is missing: run `make browser` (apt-get install chromium, as root)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.mark.parametrize("with_requirejs", [False, True])
+def test_views_draw_offline_as_in_jupyter(bare_browser, pretrained, with_requirejs):
+    """Outside the book (Jupyter), each view carries its libraries inline and draws offline,
+    also on a page where require.js is loaded (classic Notebook)."""
+    import os
+
+    import torch
+
+    from bertcore import viz
+
+    if viz.libs_bundle() is None:
+        pytest.skip("assets/vendor is missing: run `make assets`")
+    os.environ.pop(viz.BOOK_ENV, None)
+    tokenizer, model = pretrained
+    enc = tokenizer("The cat sat on the mat.", return_tensors="pt")
+    with torch.no_grad():
+        out = model(**enc, output_attentions=True)
+    tokens = tokenizer.convert_ids_to_tokens(enc["input_ids"][0])
+    body = (viz.head_view(out, tokens, return_html=True).data
+            + viz.model_view(out, tokens, return_html=True).data
+            + viz.neuron_view(model, tokenizer, "The cat sat.", return_html=True).data)
+    head = ""
+    if with_requirejs:
+        head = "<script>" + (viz.vendor_dir() / "require.min.js").read_text() + "</script>"
+    context = bare_browser.new_context()
+    blocked, errors = [], []
+    context.route("**/*", lambda r: (blocked.append(r.request.url), r.abort()))
+    page = context.new_page()
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.set_content(f"<html><head>{head}</head><body>{body}</body></html>")
+    page.wait_for_function(f"() => [...document.querySelectorAll(\"{BERTVIZ}\")]"
+                           ".every(d => d.querySelectorAll('svg line').length > 0)", timeout=30_000)
+    lines = page.eval_on_selector_all(BERTVIZ, "ds => ds.map(d => d.querySelectorAll('svg line').length)")
+    context.close()
+    assert len(lines) == 3 and min(lines) > 0
+    assert not blocked and not errors, (blocked, errors)
 
 
 def test_every_chapter_is_in_the_book():
