@@ -14,6 +14,22 @@ import traceback
 _NOT_WRITTEN = "Not implemented yet: fill in the function body"
 
 
+class CheckResult(int):
+    """The outcome of ``check``: behaves as True/False, but a notebook does not echo it under
+    the report (``bc.check(...)`` is usually the last line of its cell)."""
+
+    def __new__(cls, passed: bool):
+        return super().__new__(cls, bool(passed))
+
+    def __repr__(self) -> str:
+        return repr(bool(self))
+
+    __str__ = __repr__
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
 def _short(x, limit: int = 160) -> str:
     """A one-line description of a value for the report."""
     try:
@@ -145,47 +161,48 @@ def _describe_case(case) -> str:
 
 
 def check(candidate, reference, cases=(), *, name: str | None = None, atol: float = 1e-6,
-          rtol: float = 1e-5, random_cases=None, n_random: int = 5, seed: int = 0) -> bool:
+          rtol: float = 1e-5, random_cases=None, n_random: int = 5, seed: int = 0) -> CheckResult:
     """Run ``candidate`` and ``reference`` on the same inputs and print what differs.
 
     ``cases``: inputs, each a tuple of positional args or a dict of keyword args.
     ``random_cases``: optional ``f(rng) -> case`` called ``n_random`` times with one seeded
     ``torch.Generator`` (a numpy ``Generator`` instead if ``f``'s parameter is named ``np_rng``
     or annotated ``numpy.random.Generator``).
+    Returns whether all checks passed (truthy/falsy; not echoed by the notebook).
     Example: ``check(my_softmax, torch.softmax_ref, [(torch.randn(3),)])``.
     """
     label = name or getattr(candidate, "__name__", "your function")
     if not callable(candidate) or not callable(reference):
         print(f"{label}: candidate and reference must both be functions")
-        return False
+        return CheckResult(False)
     try:
         all_cases = list(cases)
     except TypeError:
         print(f"{label}: cases must be a list of tuples (positional args) or dicts (keyword args)")
-        return False
+        return CheckResult(False)
     if random_cases is not None:
         if not callable(random_cases):
             print(f"{label}: random_cases must be a function rng -> case")
-            return False
+            return CheckResult(False)
         all_cases += _random_cases(random_cases, n_random, seed)
     if not all_cases:
         print(f"{label}: no cases to check")
-        return False
+        return CheckResult(False)
     for i, case in enumerate(all_cases, 1):
         try:
             expected = _call(reference, case)
         except Exception as err:  # a broken reference is the author's bug: say so plainly
             print(f"{label}: the reference itself failed on case {i} ({type(err).__name__}: {err})")
-            return False
+            return CheckResult(False)
         try:
             got = _call(candidate, case)
         except NotImplementedError:
             print(_NOT_WRITTEN)
-            return False
+            return CheckResult(False)
         except Exception as err:
             print(f"{label}: raised {type(err).__name__}: {err}\n  on case {i}: {_describe_case(case)}"
                   + _where(err))
-            return False
+            return CheckResult(False)
         try:
             reason = compare(got, expected, atol=atol, rtol=rtol)
         except Exception as err:  # pragma: no cover - exotic outputs
@@ -193,9 +210,9 @@ def check(candidate, reference, cases=(), *, name: str | None = None, atol: floa
         if reason:
             print(f"{label}: wrong on case {i} of {len(all_cases)}\n  input: {_describe_case(case)}\n"
                   f"  {reason}\n  expected: {_short(expected)}\n  got:      {_short(got)}")
-            return False
+            return CheckResult(False)
     print(f"All {len(all_cases)} checks passed" + (f" for {name}" if name else ""))
-    return True
+    return CheckResult(True)
 
 
 def _where(err: BaseException) -> str:

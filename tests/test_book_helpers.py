@@ -246,7 +246,7 @@ def test_check_not_implemented(capsys):
 ])
 def test_check_explains_what_is_wrong(capsys, candidate, message):
     x = torch.arange(6.0).reshape(2, 3)
-    assert exercises.check(candidate, lambda x: x.clone(), [(x,)], name="f") is False
+    assert not exercises.check(candidate, lambda x: x.clone(), [(x,)], name="f")
     out = capsys.readouterr().out
     assert message in out and "case 1" in out
 
@@ -276,9 +276,16 @@ def test_random_cases_are_seeded_and_numpy_rng_is_supported(capsys):
     assert "All 2 checks passed" in capsys.readouterr().out
 
 
+def test_check_result_is_a_quiet_bool():
+    ok, bad = exercises.CheckResult(True), exercises.CheckResult(False)
+    assert ok and not bad and ok == True and bad == False  # noqa: E712
+    assert repr(ok) == "True" and str(bad) == "False"
+    assert bad._ipython_display_() is None  # IPython shows nothing under the printed report
+
+
 def test_check_never_raises_on_bad_usage(capsys):
-    assert exercises.check(lambda x: x, lambda x: 1 / 0, [(1,)]) is False
+    assert not exercises.check(lambda x: x, lambda x: 1 / 0, [(1,)])
     assert "reference itself failed" in capsys.readouterr().out
-    assert exercises.check(lambda x: x, lambda x: x, []) is False
-    assert exercises.check(lambda x: x, lambda x: x, 5) is False
-    assert exercises.check("f", lambda x: x, [(1,)]) is False
+    assert not exercises.check(lambda x: x, lambda x: x, [])
+    assert not exercises.check(lambda x: x, lambda x: x, 5)
+    assert not exercises.check("f", lambda x: x, [(1,)])
