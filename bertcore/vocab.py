@@ -182,24 +182,42 @@ def byte_level_words(texts: Iterable[str]) -> Counter:
     return Counter(piece for text in _check_texts(texts) for piece, _ in pre.pre_tokenize_str(text))
 
 
+def byte_bpe_tokenizer(merges) -> "tokenizers.Tokenizer":
+    """A byte-level BPE ``tokenizers.Tokenizer`` from learned merges, e.g. ``byte_bpe_tokenizer(merges[:500])``.
+
+    Vocabulary: RoBERTa's five special tokens, the 256 byte characters, then one token per
+    merge, so a prefix of the merges is exactly a smaller vocabulary.
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+
+    merges = [tuple(m) for m in merges]
+    if not all(len(m) == 2 and all(isinstance(x, str) and x for x in m) for m in merges):
+        raise TypeError("merges must be pairs of non-empty str, e.g. learn_merges(byte_level_words(texts), 500, prefix='')[1]")
+    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())          # 256 byte characters
+    tokens = list(dict.fromkeys(list(BPE_SPECIAL_TOKENS) + alphabet + [a + b for a, b in merges]))
+    vocab = {t: i for i, t in enumerate(tokens)}
+    missing = [a + b for a, b in merges if a not in vocab or b not in vocab]
+    if missing:
+        raise ValueError(f"merge parts must be bytes or earlier merges; first bad merge gives {missing[0]!r}")
+    tokenizer = Tokenizer(models.BPE(vocab, merges))
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    return tokenizer
+
+
 def train_byte_bpe(texts: Iterable[str], vocab_size: int, *, min_frequency: int = 2):
     """RoBERTa-style byte-level BPE as a ``tokenizers.Tokenizer``, e.g. ``train_byte_bpe(texts, 1000).encode("hi").tokens``.
 
     The alphabet is all 256 bytes, so any text encodes without an unknown token; the merges
     are learned here (deterministically) and handed to ``tokenizers`` for encoding.
     """
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from tokenizers import pre_tokenizers
 
     counts = byte_level_words(texts)
-    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())         # 256 byte characters
-    base = len(BPE_SPECIAL_TOKENS) + len(alphabet)
+    base = len(BPE_SPECIAL_TOKENS) + len(pre_tokenizers.ByteLevel.alphabet())
     _check_int(vocab_size, "vocab_size", 1)
     if vocab_size < base:
         raise ValueError(f"vocab_size={vocab_size} cannot hold {len(BPE_SPECIAL_TOKENS)} special tokens "
                          f"and 256 bytes: use vocab_size >= {base}")
     _, merges = learn_merges(counts, vocab_size - base, prefix="", min_frequency=min_frequency)
-    tokens = list(dict.fromkeys(list(BPE_SPECIAL_TOKENS) + alphabet + [a + b for a, b in merges]))
-    tokenizer = Tokenizer(models.BPE({t: i for i, t in enumerate(tokens)}, merges))
-    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tokenizer.decoder = decoders.ByteLevel()
-    return tokenizer
+    return byte_bpe_tokenizer(merges)

@@ -96,3 +96,16 @@ def test_word_counts_use_berts_basic_split():
 def test_bad_arguments_raise(call, error):
     with pytest.raises(error):
         call()
+
+
+def test_byte_bpe_prefix_of_merges_is_a_smaller_vocabulary(texts):
+    from bertcore.vocab import byte_bpe_tokenizer, byte_level_words
+
+    _, merges = learn_merges(byte_level_words(texts[:100]), 300, prefix="")
+    small, big = byte_bpe_tokenizer(merges[:100]), byte_bpe_tokenizer(merges)
+    assert small.get_vocab_size() == 261 + 100 and big.get_vocab_size() == 261 + 300
+    text = texts[0]
+    assert len(big.encode(text).ids) <= len(small.encode(text).ids)
+    assert small.decode(small.encode(text).ids) == text == big.decode(big.encode(text).ids)
+    with pytest.raises(ValueError):
+        byte_bpe_tokenizer([("zz", "q")])
