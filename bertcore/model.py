@@ -143,11 +143,18 @@ class BertModel(nn.Module):
         if not isinstance(attention_mask, torch.Tensor):
             raise TypeError("attention_mask must be a torch.Tensor of 0/1 or bool")
         m = attention_mask.bool()
+        # A 2-D mask shaped (B, T) is always read as padding, as in Hugging Face. A (T, T)
+        # pattern is ambiguous when B == T, so pass patterns as (1, T, T) or (B, T, T).
         if m.shape == (B, T):  # padding mask: which keys exist
             return m[:, None, None, :]  # (B, 1, 1, T)
-        if m.shape in ((T, T), (B, T, T)):  # a full pattern (causal, sliding window, ...)
-            return m if m.dim() == 2 else m[:, None]  # (T, T) or (B, 1, T, T)
-        raise ValueError(f"attention_mask must have shape (B, T), (T, T) or (B, T, T); got {tuple(m.shape)}")
+        if m.shape == (T, T):  # a pattern shared by the batch (causal, sliding window, ...)
+            return m
+        if m.dim() == 3 and m.shape[0] in (1, B) and m.shape[1:] == (T, T):
+            return m[:, None]  # (B or 1, 1, T, T): one pattern per sequence
+        raise ValueError(
+            f"attention_mask must have shape (B, T) for padding, or (1, T, T) / (B, T, T) for a "
+            f"pattern; got {tuple(m.shape)} for input (B={B}, T={T})"
+        )
 
     def forward(self, input_ids, token_type_ids=None, attention_mask=None, position_ids="default"):
         """Encode a batch; ``position_ids=None`` drops position embeddings altogether."""

@@ -74,6 +74,17 @@ def test_causal_mask_stops_right_context(both):
     assert (fa[0, 1] - fb[0, 1]).abs().max() > 1e-3  # bidirectional: the edit reaches the start
 
 
+def test_pattern_masks_are_unambiguous_when_batch_equals_length(both):
+    _, _, ours = both
+    ids = torch.randint(1000, 2000, (4, 4), generator=torch.Generator().manual_seed(0))
+    causal = torch.tril(torch.ones(4, 4, dtype=torch.bool))
+    with torch.no_grad():
+        one = ours(ids, attention_mask=causal[None]).attentions[0]  # (1, T, T): a pattern
+        each = ours(ids, attention_mask=causal.expand(4, 4, 4)).attentions[0]
+    torch.testing.assert_close(one, each)
+    assert (one[..., 0, 1:] == 0).all()  # the first token sees only itself
+
+
 def test_positions_can_be_dropped_or_permuted(both):
     tokenizer, _, ours = both
     ids = tokenizer("one two three four", return_tensors="pt")["input_ids"]
