@@ -4,7 +4,8 @@ Usage: .venv/bin/python scripts/build_book.py [--mode cache|force]
 
   cache  execute only notebooks whose code changed since the last build (jupyter-cache in
          _build/.jupyter_cache), reuse stored outputs for the rest (the default, `make book`)
-  force  re-read every page and execute every notebook from scratch (`make test`, CI)
+  force  empty that cache, re-read every page and execute every notebook from scratch
+         (`make test`, CI); the fresh outputs refill the cache for later `make book` runs
 
 Runs Jupyter Book's Sphinx build with -W --keep-going: every warning, and every notebook
 cell that raises (allow_errors is false), is reported and makes the exit status non-zero.
@@ -16,6 +17,7 @@ import argparse
 import json
 import os
 import pickle
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -82,14 +84,19 @@ def main() -> int:
     outdir = BUILD / args.builder
     doctrees = BUILD / ".doctrees"
     overrides = {"external_toc_path": (ROOT / "_toc.yml").as_posix(), "latex_individualpages": False}
-    if args.mode == "force":
-        overrides["nb_execution_mode"] = "force"
     # Outputs depend on the model, which the notebooks' code does not show: one execution
     # cache per model, and every page re-read when the model differs from the last build.
     model = os.environ.get("BERTCORE_MODEL", "")
+    cache = BUILD / ".jupyter_cache"
     if model:
         slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in model)
-        overrides["nb_execution_cache_path"] = str(BUILD / f".jupyter_cache-{slug}")
+        cache = BUILD / f".jupyter_cache-{slug}"
+    overrides["nb_execution_cache_path"] = str(cache)
+    if args.mode == "force":
+        # from scratch: every notebook executes and is cached afresh, and no page of a removed
+        # chapter (or image of an old output) survives in the output
+        for stale in (cache, outdir, doctrees, BUILD / "jupyter_execute"):
+            shutil.rmtree(stale, ignore_errors=True)
     model_stamp = BUILD / ".book-model"
     fresh = args.mode == "force" or not model_stamp.is_file() or model_stamp.read_text() != model
     print(f"Model: {model or 'packaged all-MiniLM-L6-v2'}", flush=True)

@@ -44,7 +44,12 @@ def book_pages() -> list[str]:
         return ["<book not built>"]
     pages = sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
                    if not p.relative_to(HTML).parts[0].startswith(("_", ".")))
-    return [p for p in pages if p not in SKIP_PAGES]
+
+    def current(page: str) -> bool:  # not the leftover page of a chapter since removed
+        stem = ROOT / page[: -len(".html")]
+        return not page.startswith("chapters/") or any(stem.with_suffix(s).exists() for s in (".ipynb", ".md"))
+
+    return [p for p in pages if p not in SKIP_PAGES and current(p)]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
