@@ -17,12 +17,13 @@ import pandas as pd
 import torch
 
 from .data import DATA_DIR, load_reviews, load_topics
-from .finetune import SequenceClassifier, fine_tune
+from .finetune import SequenceClassifier, fine_tune, init_head_from_probe
 
 TASKS = {"reviews": load_reviews, "topics": load_topics}
-DEFAULTS = dict(max_len=64, epochs=3, lr=1e-4, batch_size=16, warmup=0.1, weight_decay=0.01,
-                pooling="mean", dropout=0.1, seed=0, freeze_embeddings=True)
-CACHE_VERSION = 1  # bump when the training code changes what it produces
+DEFAULTS = dict(max_len=64, epochs=3, lr=5e-5, batch_size=8, warmup=0.1, weight_decay=0.01,
+                pooling="mean", dropout=0.1, seed=0, freeze_embeddings=True, head_init="probe")
+HEAD_INITS = ("random", "probe")  # probe: start the head from a logistic regression on frozen features
+CACHE_VERSION = 2  # bump when the training code changes what it produces
 
 
 def cache_root() -> Path:
@@ -66,6 +67,8 @@ def fine_tuned(task: str = "topics", *, tokenizer=None, encoder=None, progress: 
 
         tokenizer, encoder = load_pretrained()
     cfg = {**DEFAULTS, **settings}
+    if cfg["head_init"] not in HEAD_INITS:
+        raise ValueError(f"head_init must be one of {HEAD_INITS}, got {cfg['head_init']!r}")
     path = cache_root() / f"finetune-{task}-{_key(task, cfg, encoder)}"
     frame = TASKS[task]("train")
     labels = sorted(frame["label"].unique())
@@ -83,6 +86,9 @@ def fine_tuned(task: str = "topics", *, tokenizer=None, encoder=None, progress: 
         for p in clf.encoder.embeddings.parameters():
             p.requires_grad_(False)
     start = time.perf_counter()
+    if cfg["head_init"] == "probe":
+        init_head_from_probe(clf, tokenizer, frame["text"].tolist(), frame["label"].tolist(),
+                             max_len=cfg["max_len"])
     history = fine_tune(clf, tokenizer, frame["text"].tolist(), frame["label"].tolist(),
                     epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
                     warmup=cfg["warmup"], weight_decay=cfg["weight_decay"], max_len=cfg["max_len"],

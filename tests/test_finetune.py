@@ -10,7 +10,8 @@ import torch
 import bertcore as bc
 from bertcore.baselines import logistic_regression, tfidf_baseline
 from bertcore.batching import bucket_batches, collate, encode, padded_tokens
-from bertcore.finetune import SequenceClassifier, evaluate_classifier, fine_tune, linear_schedule, predict, predict_proba
+from bertcore.finetune import (SequenceClassifier, evaluate_classifier, fine_tune, init_head_from_probe,
+                               linear_schedule, predict, predict_proba)
 from bertcore.metrics import classification_scores
 
 TEXTS = ["great drug, no side effects", "terrible, it made me sick", "it was fine I guess",
@@ -137,6 +138,22 @@ def test_train_learns_is_deterministic_and_respects_frozen(tiny):
     np.testing.assert_array_equal(probs, runs[1][1])  # same seed, same model
     with pytest.raises(ValueError, match="not among"):
         fine_tune(clf, tok, TEXTS, ["bad"] * len(TEXTS))
+
+
+@pytest.mark.parametrize("pooling,names", [("mean", ["pos", "neg"]), ("pooler", ["pos", "neg", "meh"])])
+def test_head_from_probe_predicts_like_the_sklearn_probe(tiny, pooling, names):
+    tok, enc = tiny
+    labels = [names[i % len(names)] for i in range(len(TEXTS))]
+    clf = SequenceClassifier(enc, names, pooling=pooling).eval()  # not sklearn's sorted order
+    probe = init_head_from_probe(clf, tok, TEXTS, labels, max_len=16)
+    batch = collate(encode(tok, TEXTS, 16), tok.pad_token_id)
+    with torch.no_grad():
+        feats = clf.pool(enc(**batch), batch["attention_mask"]).numpy()
+        probs = clf(**batch).softmax(-1).numpy()
+    ref = probe.predict_proba(feats)  # columns in sklearn's sorted class order
+    np.testing.assert_allclose(probs, ref[:, [list(probe.classes_).index(n) for n in names]], atol=1e-5)
+    with pytest.raises(ValueError, match="not among"):
+        init_head_from_probe(clf, tok, TEXTS, ["x"] * len(TEXTS))
 
 
 def test_evaluate_matches_sklearn(tiny):
