@@ -14,7 +14,7 @@ import re
 import torch
 from torch import nn
 
-from .model import BertConfig, BertLayer, BertModel, BertOutput
+from .model import BertConfig, BertLayer, BertModel, BertOutput, translate_key
 
 SHARING = ("all", "attention", "ffn", "none")
 _ATTENTION_PARTS = ("attention", "attention_norm")
@@ -151,10 +151,7 @@ _HF_ALBERT_MAP = [  # (Hugging Face pattern, bertcore replacement)
 
 def hf_albert_key(key: str) -> str | None:
     """Translate a Hugging Face ALBERT weight name, e.g. 'encoder.embedding_hidden_mapping_in.bias' -> 'projection.bias'."""
-    for pattern, repl in _HF_ALBERT_MAP:
-        if re.match(pattern, key):
-            return re.sub(pattern, repl, key)
-    return None
+    return translate_key(key, _HF_ALBERT_MAP)
 
 
 def config_from_hf_albert(hf_config) -> tuple[BertConfig, int]:

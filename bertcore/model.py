@@ -232,9 +232,14 @@ HF_KEY_MAP = [  # (Hugging Face pattern, bertcore replacement)
 ]
 
 
-def hf_to_bertcore_key(key: str) -> str | None:
-    """Translate a Hugging Face BERT weight name, e.g. 'pooler.dense.weight' -> 'pooler.weight'."""
-    for pattern, repl in HF_KEY_MAP:
+def translate_key(key: str, table) -> str | None:
+    """Rename a weight with the first matching (pattern, replacement) of ``table``; None if none matches."""
+    for pattern, repl in table:
         if re.match(pattern, key):
             return re.sub(pattern, repl, key)
     return None
+
+
+def hf_to_bertcore_key(key: str) -> str | None:
+    """Translate a Hugging Face BERT weight name, e.g. 'pooler.dense.weight' -> 'pooler.weight'."""
+    return translate_key(key, HF_KEY_MAP)
