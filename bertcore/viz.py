@@ -30,7 +30,11 @@ _NEURON_PARAMS = re.compile(r"window\.bertviz_params = (\{.*\})\n")
 # Runs a view once jQuery and d3 exist; loads _static/vendor/bertviz-libs.js when they don't.
 _RUNNER = """window.__bertcoreVizRun = window.__bertcoreVizRun || function (fn) {
   var params = window.bertviz_params;  // the neuron view reads this global first thing
-  var go = function () { window.bertviz_params = params; var l = window.__bertcoreViz; fn(l.jquery, l.d3); };
+  var go = function () {  // runs the view with the params it was called with, then restores the global
+    var saved = window.bertviz_params, l = window.__bertcoreViz;
+    window.bertviz_params = params;
+    try { fn(l.jquery, l.d3); } finally { window.bertviz_params = saved; }
+  };
   if (window.__bertcoreViz) { return go(); }
   var queue = window.__bertcoreVizQueue = window.__bertcoreVizQueue || [];
   queue.push(go);

@@ -132,6 +132,29 @@ def test_generated_javascript_parses(encoded, pretrained, tmp_path):
         assert result.returncode == 0, result.stderr[:500]
 
 
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is needed to run the JavaScript")
+def test_runner_keeps_each_neuron_view_params_when_libraries_arrive_in_between(tmp_path):
+    """In the book the libraries load asynchronously; they may arrive between a neuron view's
+    params script and its drawing script, after other views queued up."""
+    script = """
+    var window = globalThis, appended = null, seen = [];
+    globalThis.document = {querySelector: () => null, createElement: () => ({}),
+                           head: {appendChild: s => { appended = s; }}};
+    RUNNER
+    window.__bertcoreVizRun(() => seen.push(["head", window.bertviz_params]));
+    window.bertviz_params = {n: 1};                               // neuron view A, first script
+    window.__bertcoreViz = {jquery: 1, d3: 2}; appended.onload();   // libraries arrive now
+    window.__bertcoreVizRun(() => seen.push(["A", window.bertviz_params]));
+    window.bertviz_params = {n: 2};
+    window.__bertcoreVizRun(() => seen.push(["B", window.bertviz_params]));
+    console.log(JSON.stringify(seen));
+    """.replace("RUNNER", viz._RUNNER)
+    path = tmp_path / "runner.js"
+    path.write_text(script)
+    out = subprocess.run(["node", str(path)], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == [["head", None], ["A", {"n": 1}], ["B", {"n": 2}]]
+
+
 def test_without_vendored_assets_falls_back_to_cdn_with_a_warning(encoded, monkeypatch, tmp_path):
     out, tokens, _ = encoded
     monkeypatch.setenv(viz.ASSETS_ENV, str(tmp_path))
