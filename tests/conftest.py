@@ -14,3 +14,14 @@ def pretrained():
     import bertcore
 
     return bertcore.load_pretrained()
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny models are fastest on one thread, and a shared CPU makes extra threads wait."""
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)

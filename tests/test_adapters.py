@@ -8,12 +8,7 @@ from bertcore.batching import collate, encode
 from bertcore.finetune import SequenceClassifier, fine_tune
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
 
 
 def test_adapter_is_identity_at_init_and_not_after_a_change():

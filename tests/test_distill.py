@@ -12,12 +12,7 @@ TEXTS = ["good pills", "bad pills made me sick", "great", "awful nausea", "fine"
 LABELS = ["pos", "neg", "pos", "neg", "pos", "neg"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
 
 
 def test_student_copies_every_other_layer(pretrained):

@@ -20,13 +20,7 @@ TEXTS = ["great drug, no side effects", "terrible, it made me sick", "it was fin
 LABELS = ["pos", "neg", "pos", "pos", "neg", "pos", "neg", "pos"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models are fastest on one thread, and a shared CPU makes extra threads wait."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
 
 
 @pytest.fixture(scope="module")
