@@ -14,7 +14,7 @@ import re
 import torch
 from torch import nn
 
-from .model import BertConfig, BertLayer, BertModel, BertOutput, translate_key
+from .model import BertConfig, BertLayer, BertModel, BertOutput, map_hf_state, translate_key
 
 SHARING = ("all", "attention", "ffn", "none")
 _ATTENTION_PARTS = ("attention", "attention_norm")
@@ -114,24 +114,15 @@ class AlbertModel(nn.Module):
         """Copy ``transformers.AlbertModel`` weights in (sharing='all' only), checking names and shapes."""
         if self.sharing != "all":
             raise ValueError("Hugging Face ALBERT checkpoints share all layers: build AlbertModel(..., sharing='all')")
-        own = self.state_dict()
-        mapped = {}
-        for key, tensor in hf_state.items():
-            new = hf_albert_key(key)
-            if new is None:
-                continue  # e.g. the position_ids buffer
-            if new not in own or own[new].shape != tensor.shape:
-                raise ValueError(f"cannot place {key!r} {tuple(tensor.shape)} (maps to {new!r})")
-            mapped[new] = tensor
-        # the shared layer appears as layers.0 ... layers.L-1 in our state dict: fill every alias
-        for key in list(own):
-            m = re.match(r"layers\.\d+\.(.*)", key)
-            if m and f"layers.0.{m.group(1)}" in mapped:
-                mapped[key] = mapped[f"layers.0.{m.group(1)}"]
-        missing = sorted(set(own) - set(mapped))
-        if missing:
-            raise ValueError(f"weights missing from the checkpoint: {missing[:5]}")
-        self.load_state_dict(mapped)
+
+        def shared_aliases(own, mapped):
+            # the shared layer appears as layers.0 ... layers.L-1 in our state dict: fill every alias
+            for key in own:
+                m = re.match(r"layers\.\d+\.(.*)", key)
+                if m and f"layers.0.{m.group(1)}" in mapped:
+                    mapped[key] = mapped[f"layers.0.{m.group(1)}"]
+
+        self.load_state_dict(map_hf_state(self.state_dict(), hf_state, hf_albert_key, shared_aliases))
 
 
 _HF_ALBERT_MAP = [  # (Hugging Face pattern, bertcore replacement)

@@ -8,15 +8,14 @@ only the student's forward and backward pass.
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .batching import _check_positive_int, _check_texts, bucket_batches, collate, encode
-from .finetune import SequenceClassifier, _label_ids, linear_schedule
+from .batching import _check_texts, bucket_batches, collate, encode
+from .finetune import SequenceClassifier, _label_ids, train_steps
 from .model import BertConfig, BertModel
 
 
@@ -84,8 +83,8 @@ def teacher_outputs(teacher: SequenceClassifier, tokenizer, texts: Sequence[str]
 def distil(student: SequenceClassifier, tokenizer, texts: Sequence[str], labels: Sequence[str],
            teacher_logits: torch.Tensor, teacher_hidden: Sequence[torch.Tensor] | None = None, *,
            temperature: float = 2.0, alpha: float = 0.5, beta: float = 1.0, epochs: int = 3,
-           batch_size: int = 16, lr: float = 1e-4, warmup: float = 0.1, max_len: int = 64,
-           seed: int = 0) -> pd.DataFrame:
+           batch_size: int = 16, lr: float = 1e-4, warmup: float = 0.1, weight_decay: float = 0.01,
+           max_len: int = 64, seed: int = 0) -> pd.DataFrame:
     """Train ``student`` on alpha * soft + (1 - alpha) * hard + beta * cosine; one history row per step.
 
     Example: ``distil(student, tok, x, y, *teacher_outputs(teacher, tok, x))``. ``alpha=0``
@@ -101,45 +100,23 @@ def distil(student: SequenceClassifier, tokenizer, texts: Sequence[str], labels:
         raise ValueError(f"need 0 <= alpha <= 1 and beta >= 0, got alpha={alpha}, beta={beta}")
     if beta > 0 and teacher_hidden is None:
         raise ValueError("beta > 0 needs teacher_hidden (the second value of teacher_outputs)")
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        _check_positive_int(name, value)
-    torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed)
     ids = encode(tokenizer, texts, max_len)
-    lengths = [len(r) for r in ids]
-    if teacher_hidden is not None and any(len(h) != n for h, n in zip(teacher_hidden, lengths)):
+    if teacher_hidden is not None and any(len(h) != len(r) for h, r in zip(teacher_hidden, ids)):
         raise ValueError("teacher_hidden does not match these texts: compute it with the same max_len")
-    params = [p for p in student.parameters() if p.requires_grad]
-    total = epochs * -(-len(ids) // batch_size)
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: linear_schedule(s, total, int(warmup * total)))
-    rows, start, step = [], time.perf_counter(), 0
-    student.train()
-    try:
-        for epoch in range(1, epochs + 1):
-            for batch in bucket_batches(lengths, batch_size, generator=gen):
-                inputs = collate([ids[i] for i in batch], tokenizer.pad_token_id)
-                out = student.encoder(**inputs)
-                logits = student.head(student.dropout(student.pool(out, inputs["attention_mask"])))
-                hard = F.cross_entropy(logits, y[batch])
-                soft = soft_target_loss(logits, teacher_logits[batch], temperature)
-                loss = alpha * soft + (1 - alpha) * hard
-                cos = torch.zeros(())
-                if beta > 0:
-                    T = inputs["input_ids"].shape[1]
-                    target = torch.stack([F.pad(teacher_hidden[i], (0, 0, 0, T - len(teacher_hidden[i])))
-                                          for i in batch])  # (B, T, H), zeros on padding
-                    cos = cosine_hidden_loss(out.last_hidden_state, target, inputs["attention_mask"])
-                    loss = loss + beta * cos
-                opt.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(params, 1.0)
-                opt.step()
-                sched.step()
-                step += 1
-                rows.append({"epoch": epoch, "step": step, "loss": loss.item(), "hard": hard.item(),
-                             "soft": soft.item(), "cosine": cos.item(),
-                             "seconds": time.perf_counter() - start})
-    finally:
-        student.eval()
-    return pd.DataFrame(rows)
+
+    def step_loss(inputs, batch):
+        out = student.encoder(**inputs)
+        logits = student.head(student.dropout(student.pool(out, inputs["attention_mask"])))
+        hard = F.cross_entropy(logits, y[batch])
+        soft = soft_target_loss(logits, teacher_logits[batch], temperature)
+        cos = torch.zeros(())
+        if beta > 0:
+            T = inputs["input_ids"].shape[1]
+            target = torch.stack([F.pad(teacher_hidden[i], (0, 0, 0, T - len(teacher_hidden[i])))
+                                  for i in batch])  # (B, T, H), zeros on padding
+            cos = cosine_hidden_loss(out.last_hidden_state, target, inputs["attention_mask"])
+        loss = alpha * soft + (1 - alpha) * hard + beta * cos
+        return loss, {"hard": hard, "soft": soft, "cosine": cos}
+
+    return train_steps(student, ids, tokenizer.pad_token_id, step_loss, epochs=epochs, batch_size=batch_size,
+                       lr=lr, warmup=warmup, weight_decay=weight_decay, seed=seed)

@@ -131,6 +131,24 @@ def fine_tune(model: SequenceClassifier, tokenizer, texts: Sequence[str], labels
     y = _label_ids(model, labels)
     if len(y) != len(texts):
         raise ValueError(f"{len(texts)} texts but {len(y)} labels")
+    ids = encode(tokenizer, texts, max_len)
+
+    def step_loss(inputs, batch):
+        return nn.functional.cross_entropy(model(**inputs), torch.tensor([y[i] for i in batch])), {}
+
+    return train_steps(model, ids, tokenizer.pad_token_id, step_loss, epochs=epochs, batch_size=batch_size,
+                       lr=lr, warmup=warmup, weight_decay=weight_decay, seed=seed, progress=progress)
+
+
+def train_steps(model: nn.Module, ids: list[list[int]], pad_id: int, step_loss, *, epochs: int,
+                batch_size: int, lr: float, warmup: float, weight_decay: float, seed: int,
+                progress: bool = False) -> pd.DataFrame:
+    """The loop that ``fine_tune`` and ``distil`` share; one history row per step.
+
+    ``step_loss(inputs, batch)`` gets the collated batch and the row indices in ``ids`` and
+    returns ``(loss, extras)``, where ``extras`` maps names to scalar tensors to log.
+    AdamW with BERT's linear warm-up and decay, gradient clipping at 1, batches of similar length.
+    """
     for name, value in (("epochs", epochs), ("batch_size", batch_size)):
         _check_positive_int(name, value)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
@@ -142,10 +160,8 @@ def fine_tune(model: SequenceClassifier, tokenizer, texts: Sequence[str], labels
         raise ValueError("no trainable parameters: set requires_grad=True on something")
     torch.manual_seed(seed)  # dropout masks
     gen = torch.Generator().manual_seed(seed)  # batch order
-    ids = encode(tokenizer, texts, max_len)
     lengths = [len(r) for r in ids]
-    steps_per_epoch = -(-len(ids) // batch_size)
-    total = epochs * steps_per_epoch
+    total = epochs * -(-len(ids) // batch_size)
     # no weight decay on biases and LayerNorm weights (1-D tensors), as in BERT's recipe
     groups = [{"params": [p for p in params if p.dim() > 1], "weight_decay": weight_decay},
               {"params": [p for p in params if p.dim() <= 1], "weight_decay": 0.0}]
@@ -163,9 +179,7 @@ def fine_tune(model: SequenceClassifier, tokenizer, texts: Sequence[str], labels
     try:
         for epoch in range(1, epochs + 1):
             for batch in bucket_batches(lengths, batch_size, generator=gen):
-                inputs = collate([ids[i] for i in batch], tokenizer.pad_token_id)
-                target = torch.tensor([y[i] for i in batch])
-                loss = nn.functional.cross_entropy(model(**inputs), target)
+                loss, extras = step_loss(collate([ids[i] for i in batch], pad_id), batch)
                 opt.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -173,6 +187,7 @@ def fine_tune(model: SequenceClassifier, tokenizer, texts: Sequence[str], labels
                 sched.step()
                 step += 1
                 rows.append({"epoch": epoch, "step": step, "loss": loss.item(),
+                             **{name: value.item() for name, value in extras.items()},
                              "lr": opt.param_groups[0]["lr"], "seconds": time.perf_counter() - start})
                 if bar is not None:
                     bar.update(1)

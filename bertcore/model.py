@@ -202,21 +202,31 @@ class BertModel(nn.Module):
 
     def load_hf_state_dict(self, hf_state: dict) -> None:
         """Copy a Hugging Face state dict in, checking every name and shape."""
-        own = self.state_dict()
-        mapped = {}
-        for key, tensor in hf_state.items():
-            new = hf_to_bertcore_key(key)
-            if new is None:
-                continue  # e.g. the position_ids buffer
-            if new not in own:
-                raise ValueError(f"unexpected weight {key!r} (maps to {new!r})")
-            if own[new].shape != tensor.shape:
-                raise ValueError(f"shape mismatch for {key}: {tuple(tensor.shape)} vs {tuple(own[new].shape)}")
-            mapped[new] = tensor
-        missing = sorted(set(own) - set(mapped))
-        if missing:
-            raise ValueError(f"weights missing from the checkpoint: {missing[:5]}")
-        self.load_state_dict(mapped)
+        self.load_state_dict(map_hf_state(self.state_dict(), hf_state, hf_to_bertcore_key))
+
+
+def map_hf_state(own: dict, hf_state: dict, rename, aliases=None) -> dict:
+    """Rename Hugging Face weights for a module whose state dict is ``own``, checking names and shapes.
+
+    ``rename(key)`` gives our name (None skips the weight); ``aliases(own, mapped)`` may fill
+    names that share a tensor (ALBERT's shared layer) before the completeness check.
+    """
+    mapped = {}
+    for key, tensor in hf_state.items():
+        new = rename(key)
+        if new is None:
+            continue  # e.g. the position_ids buffer
+        if new not in own:
+            raise ValueError(f"unexpected weight {key!r} (maps to {new!r})")
+        if own[new].shape != tensor.shape:
+            raise ValueError(f"shape mismatch for {key}: {tuple(tensor.shape)} vs {tuple(own[new].shape)}")
+        mapped[new] = tensor
+    if aliases is not None:
+        aliases(own, mapped)
+    missing = sorted(set(own) - set(mapped))
+    if missing:
+        raise ValueError(f"weights missing from the checkpoint: {missing[:5]}")
+    return mapped
 
 
 HF_KEY_MAP = [  # (Hugging Face pattern, bertcore replacement)
