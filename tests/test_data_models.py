@@ -65,6 +65,32 @@ def test_missing_hub_model_offline_says_how_to_fix(monkeypatch):
         bertcore.load_pretrained()
 
 
+def test_setting_switches_the_whole_book_to_another_bert(pretrained, tmp_path, monkeypatch):
+    """BERTCORE_MODEL pointing at another BERT (here a small random one saved locally, as a
+    downloaded bert-base-uncased would be) changes what every loader returns."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    tokenizer, _ = pretrained
+    torch.manual_seed(0)
+    other = BertModel(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                                 num_attention_heads=4, intermediate_size=64))
+    other.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv(models.ENV_VAR, str(tmp_path))
+    tok, model = bertcore.load_pretrained()
+    info = bertcore.describe(model)
+    assert (info["name"], info["layers"], info["hidden_size"], info["heads"]) == (str(tmp_path), 2, 32, 4)
+    assert models.vocab_path() == tmp_path / "vocab.txt"
+    ours = bertcore.BertModel.from_pretrained(model)
+    batch = tok(["a switch of models", "short"], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        expected = model(**batch).last_hidden_state
+        got = ours(**batch).last_hidden_state
+    assert got.shape == (2, batch["input_ids"].shape[1], 32) and torch.allclose(got, expected, atol=1e-5)
+
+
 def test_model_name_type_is_checked():
     with pytest.raises(TypeError, match="name must be a string"):
         bertcore.load_pretrained(123)
