@@ -92,7 +92,9 @@ def fingerprint(model) -> str:
     h = hashlib.sha1()
     for name, p in sorted(model.named_parameters()):
         flat = p.detach().reshape(-1)
-        idx = torch.linspace(0, flat.numel() - 1, steps=min(64, flat.numel())).long()  # spread samples
+        k = min(64, flat.numel())
+        # spread samples, in integers: a float linspace rounds past the end above 2**24 elements
+        idx = torch.arange(k) * (flat.numel() - 1) // max(1, k - 1)
         h.update(f"{name}{tuple(p.shape)}".encode())
         h.update(flat[idx].float().cpu().numpy().tobytes())
     return h.hexdigest()[:16]

@@ -76,6 +76,20 @@ def test_cache_roundtrip_and_key(pretrained, tmp_path):
     assert len(fingerprint(model)) == 16
 
 
+def test_fingerprint_of_a_bert_base_sized_table_samples_its_ends():
+    # 2**24 + 4 elements: float32 rounds the last index, 2**24 + 3, up and out of range (as it
+    # did for BERT-Base's 30522 x 768 word table); the first and the last element must both count
+    table = torch.nn.Module()
+    table.weight = torch.nn.Parameter(torch.zeros(2**24 + 4, dtype=torch.int8), requires_grad=False)
+    before = fingerprint(table)
+    with torch.no_grad():
+        table.weight[-1] = 1
+    after_last = fingerprint(table)
+    with torch.no_grad():
+        table.weight[0] = 1
+    assert len({before, after_last, fingerprint(table)}) == 3
+
+
 def test_cosine_top_k_matches_brute_force():
     g = torch.Generator().manual_seed(0)
     q, c = torch.randn(3, 8, generator=g), torch.randn(10, 8, generator=g)
