@@ -111,6 +111,15 @@ def continuation_mask(tokens: Sequence[Sequence[str]]) -> torch.Tensor:
     return torch.tensor([[t.startswith("##") for t in row] for row in tokens], dtype=torch.bool)
 
 
+def as_rng(rng) -> random.Random:
+    """An int seed or a ``random.Random`` as a ``random.Random``, e.g. ``as_rng(0).random()``."""
+    if isinstance(rng, int) and not isinstance(rng, bool):
+        return random.Random(rng)
+    if not isinstance(rng, random.Random):
+        raise TypeError("rng must be an int seed or a random.Random")
+    return rng
+
+
 def make_nsp_pairs(documents, *, rng=0, p_is_next=0.5):
     """Next Sentence Prediction pairs from documents (lists of sentences).
 
@@ -119,10 +128,7 @@ def make_nsp_pairs(documents, *, rng=0, p_is_next=0.5):
     document (label 1, NotNext), the label convention of Hugging Face's ``BertForPreTraining``.
     Example: ``make_nsp_pairs([["A1.", "A2."], ["B1.", "B2."]], rng=0)``.
     """
-    if isinstance(rng, int) and not isinstance(rng, bool):
-        rng = random.Random(rng)
-    if not isinstance(rng, random.Random):
-        raise TypeError("rng must be an int seed or a random.Random")
+    rng = as_rng(rng)
     if not 0.0 <= p_is_next <= 1.0:
         raise ValueError(f"p_is_next must be between 0 and 1, got {p_is_next}")
     if isinstance(documents, str) or not all(

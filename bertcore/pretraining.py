@@ -7,7 +7,6 @@ runs for minutes, not days. Everything random comes from the ``seed`` argument.
 """
 from __future__ import annotations
 
-import random
 import re
 import time
 
@@ -15,7 +14,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .masking import IGNORE_INDEX, make_nsp_pairs, mask_tokens
+from .masking import IGNORE_INDEX, as_rng, make_nsp_pairs, mask_tokens
 from .model import ACTIVATIONS, BertConfig, BertModel
 
 OBJECTIVES = ("mlm", "nsp", "sop", "mlm+nsp", "mlm+sop")
@@ -87,10 +86,7 @@ def make_sop_pairs(documents, *, rng=0, p_in_order=0.5):
     Label 0 = in order, 1 = swapped; both sentences always come from the same document.
     Example: ``make_sop_pairs([["A1.", "A2."]], rng=0)``.
     """
-    if isinstance(rng, int) and not isinstance(rng, bool):
-        rng = random.Random(rng)
-    if not isinstance(rng, random.Random):
-        raise TypeError("rng must be an int seed or a random.Random")
+    rng = as_rng(rng)
     if not 0.0 <= p_in_order <= 1.0:
         raise ValueError(f"p_in_order must be between 0 and 1, got {p_in_order}")
     pairs = []
