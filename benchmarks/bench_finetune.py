@@ -1,7 +1,7 @@
 """Fine-tuning accuracy, macro-F1 and time of the book's settings, against the TF-IDF baseline.
 
 Usage: .venv/bin/python benchmarks/bench_finetune.py [topics|reviews ...]   (default: both)
-Trains every time with bertcore.finetuned.DEFAULTS (the cache is not used, so the time is real), evaluates on the
+Trains every time with bertcore.support.finetuned_models.DEFAULTS (the cache is not used, so the time is real), evaluates on the
 test split and prints one row per task; main() returns the rows. Also records the machine load,
 because on a shared CPU the wall-clock time says as much about the neighbours as about us.
 """
@@ -19,10 +19,10 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
 import bertcore  # noqa: E402
-from bertcore.baselines import tfidf_baseline  # noqa: E402
-from bertcore.finetune import SequenceClassifier, evaluate_classifier, fine_tune, init_head_from_probe  # noqa: E402
-from bertcore.finetuned import DEFAULTS, TASKS  # noqa: E402
-from bertcore.metrics import classification_scores  # noqa: E402
+from bertcore.analysis.baselines import tfidf_baseline  # noqa: E402
+from bertcore.training.finetune import SequenceClassifier, evaluate_classifier, fine_tune, init_head_from_probe  # noqa: E402
+from bertcore.support.finetuned_models import DEFAULTS, TASKS  # noqa: E402
+from bertcore.analysis.metrics import classification_scores  # noqa: E402
 
 
 def bench_task(task: str, tokenizer, encoder, settings: dict) -> dict:

@@ -1,67 +1,90 @@
 """bertcore: small, readable reference implementations behind the BERT book.
 
-Every implementation here is tested against transformers / tokenizers / PyTorch
-(see tests/). Chapters import from here and never redefine these pieces.
+The core sits at the top of the package, one idea per file:
 
-Names are loaded on first use (PEP 562), so ``import bertcore`` stays fast and a chapter
-about tokenization does not pay for importing bertviz or ipywidgets.
+- ``tokenization``: BERT's basic tokenizer and greedy longest-match-first WordPiece;
+- ``masking``: 15% selection with 80/10/10 replacement, whole-word masking, NSP pairs;
+- ``attention``: scaled dot-product and multi-head self-attention;
+- ``config`` and ``encoder``: the BERT encoder and its hyper-parameters.
+
+Everything else sits in a subpackage named by its role: ``training`` (batches, the one
+training loop, pre-training and fine-tuning), ``variants`` (RoBERTa, ALBERT, DistilBERT,
+adapters, ELECTRA, sparse attention, sentence embeddings, domain adaptation), ``analysis``
+(tools that measure a model) and ``support`` (the book's model, data, caches, quizzes,
+exercises and views). Every implementation is tested against transformers / tokenizers /
+PyTorch (see tests/). Chapters use ``import bertcore as bc`` and never redefine these pieces.
 """
 import os
-from importlib import import_module
 
 # On a busy machine, OpenMP threads that spin while waiting for each other slow PyTorch down
 # many times over (measured: 20x for one short sequence on a loaded 2-core box); sleeping
 # instead costs little. Takes effect only if set before torch is first imported.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-# public name -> module that defines it
-_EXPORTS = {
-    "scaled_dot_product_attention": "attention", "MultiHeadAttention": "attention",
-    "LABELS": "data", "load_reviews": "data", "load_topics": "data", "top_conditions": "data",
-    "check": "exercises",
-    "word_token_span": "contextual", "word_vectors": "contextual", "static_vector": "contextual",
-    "batch_word_vectors": "contextual", "sense_separation": "contextual",
-    "hidden_states": "contextual",
-    "sinusoidal_positions": "positions", "cosine_similarity_matrix": "positions", "pca_2d": "positions",
-    "mask_tokens": "masking", "whole_word_mask": "masking", "continuation_mask": "masking",
-    "make_nsp_pairs": "masking",
-    "BertForPreTraining": "pretraining", "pretrain": "pretraining", "evaluate_pretraining": "pretraining",
-    "mlm_fill": "pretraining", "make_sop_pairs": "pretraining", "encode_pairs": "pretraining",
-    "split_sentences": "pretraining", "review_documents": "pretraining", "domain_adapt": "domain",
-    "BertConfig": "model", "BertModel": "model",
-    "load_pretrained": "models", "describe": "models", "packaged_model_path": "models",
-    "vocab_path": "models",
-    "window_spans": "long_documents", "sliding_windows": "long_documents", "truncate_ids": "long_documents",
-    "stitch_windows": "long_documents",
-    "sliding_window_mask": "long_attention", "longformer_mask": "long_attention",
-    "bigbird_mask": "long_attention", "local_attention": "long_attention", "attention_flops": "long_attention",
-    "head_statistics": "head_stats", "attention_norms": "head_stats",
-    "bucket_batches": "batching", "collate": "batching", "padded_tokens": "batching",
-    "classification_scores": "metrics",
-    "SequenceClassifier": "finetune", "fine_tune": "finetune", "predict": "finetune",
-    "predict_proba": "finetune", "evaluate_classifier": "finetune", "linear_schedule": "finetune",
-    "init_head_from_probe": "finetune",
-    "fine_tuned": "finetuned", "tfidf_baseline": "baselines", "logistic_regression": "baselines",
-    "sample_per_class": "fewshot", "init_bert_weights": "initialization",
-    "Adapter": "adapters", "add_adapters": "adapters", "freeze_for_adapters": "adapters",
-    "trainable_parameters": "adapters",
-    "student_from_teacher": "distill", "soft_target_loss": "distill", "cosine_hidden_loss": "distill",
-    "teacher_outputs": "distill", "distil": "distill",
-    "quiz": "quiz",
-    "BasicTokenizer": "tokenization", "WordPieceTokenizer": "tokenization",
-    "head_view": "viz", "model_view": "viz", "neuron_view": "viz", "interact": "viz",
-}
+# The core.
+from bertcore.attention import MultiHeadAttention, scaled_dot_product_attention  # noqa: E402
+from bertcore.config import BertConfig  # noqa: E402
+from bertcore.encoder import BertModel  # noqa: E402
+from bertcore.masking import (  # noqa: E402
+    IGNORE_INDEX, continuation_mask, make_nsp_pairs, mask_tokens, whole_word_mask,
+)
+from bertcore.tokenization import BasicTokenizer, WordPieceTokenizer  # noqa: E402
 
-__all__ = sorted(_EXPORTS)
+# Training.
+from bertcore.training.batching import bucket_batches, collate, encode_ids, padded_tokens  # noqa: E402
+from bertcore.training.finetune import (  # noqa: E402
+    SequenceClassifier, evaluate_classifier, fine_tune, init_head_from_probe, linear_schedule, predict,
+    predict_proba,
+)
+from bertcore.training.initialization import init_bert_weights  # noqa: E402
+from bertcore.training.pretraining import (  # noqa: E402
+    BertForPreTraining, encode_pairs, evaluate_pretraining, make_sop_pairs, mlm_fill, pretrain,
+    review_documents, split_sentences,
+)
+from bertcore.training.vocab import (  # noqa: E402
+    byte_bpe_tokenizer, byte_level_words, learn_merges, train_wordpiece, word_counts,
+)
 
+# Variants.
+from bertcore.variants.adapters import Adapter, add_adapters, freeze_for_adapters, trainable_parameters  # noqa: E402
+from bertcore.variants.albert import SHARING, AlbertModel, albert_parameters, config_from_hf_albert  # noqa: E402
+from bertcore.variants.distilbert import (  # noqa: E402
+    cosine_hidden_loss, distil, soft_target_loss, student_from_teacher, teacher_outputs,
+)
+from bertcore.variants.domain import domain_adapt  # noqa: E402
+from bertcore.variants.electra import compact_vocabulary, pretrain_small, replaced_token_scores  # noqa: E402
+from bertcore.variants.full_sentences import pack_full_sentences  # noqa: E402
+from bertcore.variants.sentence_embeddings import (  # noqa: E402
+    POOLINGS, cached_encode_pooled, cosine_top_k, embed, encode_pooled, multiple_negatives_ranking_loss, pool,
+)
+from bertcore.variants.sparse_attention import (  # noqa: E402
+    attention_flops, bigbird_mask, local_attention, longformer_mask, sliding_window_mask,
+)
 
-def __getattr__(name):
-    if name in _EXPORTS:
-        value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value  # cache: later lookups skip this function
-        return value
-    raise AttributeError(f"module 'bertcore' has no attribute {name!r}")
+# Analysis.
+from bertcore.analysis.attention_stats import attention_norms, head_statistics  # noqa: E402
+from bertcore.analysis.baselines import logistic_regression, tfidf_baseline  # noqa: E402
+from bertcore.analysis.contextual import (  # noqa: E402
+    batch_word_vectors, hidden_states, sense_separation, static_vector, word_token_span, word_vectors,
+)
+from bertcore.analysis.fewshot import sample_per_class  # noqa: E402
+from bertcore.analysis.long_documents import sliding_windows, stitch_windows, truncate_ids, window_spans  # noqa: E402
+from bertcore.analysis.metrics import classification_scores  # noqa: E402
+from bertcore.analysis.positions import cosine_similarity_matrix, pca_2d, sinusoidal_positions  # noqa: E402
+from bertcore.analysis.sizing import COMPONENTS, count_parameters, forward_flops, parameter_breakdown  # noqa: E402
+from bertcore.analysis.task_heads import (  # noqa: E402
+    align_labels, best_span, bio_spans, centroid_summary, gazetteer_tags, span_scores,
+)
+from bertcore.analysis.typos import edit_distance, misspell  # noqa: E402
 
+# The book's support.
+from bertcore.support.data import LABELS, load_reviews, load_topics, top_conditions  # noqa: E402
+from bertcore.support.exercises import check  # noqa: E402
+from bertcore.support.finetuned_models import FINE_TUNE_DEFAULTS, fine_tuned  # noqa: E402
+from bertcore.support.loading import (  # noqa: E402
+    describe, load_pretrained, model_name_or_path, packaged_model_path, vocab_path,
+)
+from bertcore.support.quiz import quiz  # noqa: E402
+from bertcore.support.viz import head_view, interact, model_view, neuron_view  # noqa: E402
 
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__all__ = [name for name in dir() if not name.startswith("_") and name != "os"]

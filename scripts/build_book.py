@@ -75,7 +75,7 @@ def main() -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ["BERTCORE_BOOK_BUILD"] = "1"  # bertcore.viz: views load JS from _static
+    os.environ["BERTCORE_BOOK_BUILD"] = "1"  # bertcore.support.viz: views load JS from _static
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     os.chdir(ROOT)
 

@@ -1,11 +1,11 @@
-"""bertcore.adapters: identity at initialisation, the expected parameter budget, training only adapters."""
+"""bertcore.variants.adapters: identity at initialisation, the expected parameter budget, training only adapters."""
 import pytest
 import torch
 
 import bertcore as bc
-from bertcore.adapters import Adapter, AdapterLayer, add_adapters, trainable_parameters, freeze_for_adapters
-from bertcore.batching import collate, encode
-from bertcore.finetune import SequenceClassifier, fine_tune
+from bertcore.variants.adapters import Adapter, AdapterLayer, add_adapters, trainable_parameters, freeze_for_adapters
+from bertcore.training.batching import collate, encode_ids
+from bertcore.training.finetune import SequenceClassifier, fine_tune
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
@@ -27,7 +27,7 @@ def test_adapters_leave_pretrained_outputs_unchanged(pretrained):
     plain = bc.BertModel.from_pretrained(hf)
     adapted = add_adapters(bc.BertModel.from_pretrained(hf), size=32)
     assert all(isinstance(layer, AdapterLayer) for layer in adapted.layers)
-    batch = collate(encode(tok, ["adapters start as the identity", "short"]), tok.pad_token_id)
+    batch = collate(encode_ids(tok, ["adapters start as the identity", "short"]), tok.pad_token_id)
     with torch.no_grad():
         a, b = plain(**batch), adapted(**batch)
     torch.testing.assert_close(a.last_hidden_state, b.last_hidden_state, atol=1e-6, rtol=0)

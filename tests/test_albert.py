@@ -1,10 +1,10 @@
-"""bertcore.albert against transformers.AlbertModel: parameter counts, weights and outputs."""
+"""bertcore.variants.albert against transformers.AlbertModel: parameter counts, weights and outputs."""
 import pytest
 import torch
 
-from bertcore.albert import (SHARING, AlbertModel, albert_parameters, config_from_hf_albert,
+from bertcore.variants.albert import (SHARING, AlbertModel, albert_parameters, config_from_hf_albert,
                              hf_albert_key)
-from bertcore.model import BertConfig
+from bertcore.config import BertConfig
 
 
 def _count(model):

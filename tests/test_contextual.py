@@ -1,9 +1,9 @@
-"""bertcore.contextual against direct indexing of the Hugging Face model's hidden states."""
+"""bertcore.analysis.contextual against direct indexing of the Hugging Face model's hidden states."""
 import pytest
 import torch
 
 import bertcore as bc
-from bertcore.contextual import (
+from bertcore.analysis.contextual import (
     batch_word_vectors, hidden_states, sense_separation, static_vector, word_token_span, word_vectors,
 )
 

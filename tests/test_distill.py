@@ -1,12 +1,12 @@
-"""bertcore.distill: student initialisation, losses against hand-written references, the training loop."""
+"""bertcore.variants.distilbert: student initialisation, losses against hand-written references, the training loop."""
 import pytest
 import torch
 import torch.nn.functional as F
 
 import bertcore as bc
-from bertcore.batching import collate, encode
-from bertcore.distill import cosine_hidden_loss, distil, soft_target_loss, student_from_teacher, teacher_outputs
-from bertcore.finetune import SequenceClassifier
+from bertcore.training.batching import collate, encode_ids
+from bertcore.variants.distilbert import cosine_hidden_loss, distil, soft_target_loss, student_from_teacher, teacher_outputs
+from bertcore.training.finetune import SequenceClassifier
 
 TEXTS = ["good pills", "bad pills made me sick", "great", "awful nausea", "fine", "terrible"]
 LABELS = ["pos", "neg", "pos", "neg", "pos", "neg"]
@@ -26,7 +26,7 @@ def test_student_copies_every_other_layer(pretrained):
             assert torch.equal(a, b)
     # a "student" with all the layers is the teacher itself
     same = student_from_teacher(hf, layers=list(range(n)))
-    batch = collate(encode(tok, TEXTS[:2]), tok.pad_token_id)
+    batch = collate(encode_ids(tok, TEXTS[:2]), tok.pad_token_id)
     with torch.no_grad():
         torch.testing.assert_close(same(**batch).pooler_output, hf(**batch).pooler_output, atol=1e-5, rtol=1e-4)
     with pytest.raises(ValueError):
@@ -65,7 +65,7 @@ def test_distil_moves_student_toward_teacher(pretrained):
     torch.manual_seed(0)
     teacher = SequenceClassifier(bc.BertModel(bc.BertConfig.tiny(num_hidden_layers=4)), ["neg", "pos"]).eval()
     logits, hidden = teacher_outputs(teacher, tok, TEXTS, max_len=16)
-    assert logits.shape == (6, 2) and hidden[0].shape == (len(encode(tok, TEXTS[:1], 16)[0]), 128)
+    assert logits.shape == (6, 2) and hidden[0].shape == (len(encode_ids(tok, TEXTS[:1], 16)[0]), 128)
     student = SequenceClassifier(student_from_teacher(teacher.encoder), ["neg", "pos"])
     student.encoder.embeddings.word_embeddings.weight.requires_grad_(False)  # faster: the big table
     hist = distil(student, tok, TEXTS, LABELS, logits, hidden, alpha=1.0, beta=1.0,

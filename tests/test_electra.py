@@ -1,10 +1,10 @@
-"""bertcore.electra: compact vocabulary, replaced-token labels, the two objectives on a toy corpus."""
+"""bertcore.variants.electra: compact vocabulary, replaced-token labels, the two objectives on a toy corpus."""
 import pytest
 import torch
 
-from bertcore.electra import (Discriminator, MaskedLM, compact_vocabulary, pretrain_small,
+from bertcore.variants.electra import (Discriminator, MaskedLM, compact_vocabulary, pretrain_small,
                               replace_with_samples, replaced_token_scores)
-from bertcore.model import BertConfig
+from bertcore.config import BertConfig
 
 SPECIAL = [0, 1, 2, 3, 4]  # [PAD], [UNK], [CLS], [SEP], [MASK] in the compact vocabulary
 

@@ -1,9 +1,9 @@
-"""bertcore.embeddings against sentence-transformers (the packaged model's own pipeline)."""
+"""bertcore.variants.sentence_embeddings against sentence-transformers (the packaged model's own pipeline)."""
 import pytest
 import torch
 
-from bertcore.embeddings import (
-    cached_encode_pooled, cosine_top_k, encode, encode_pooled, fingerprint,
+from bertcore.variants.sentence_embeddings import (
+    cached_encode_pooled, cosine_top_k, embed, encode_pooled, fingerprint,
     multiple_negatives_ranking_loss, pool,
 )
 
@@ -22,7 +22,7 @@ def st_model():
 
 def test_mean_pooling_equals_sentence_transformers(pretrained, st_model):
     tokenizer, model = pretrained
-    ours = encode(SENTENCES, tokenizer, model, pooling="mean", max_length=256)  # (N, H), unit rows
+    ours = embed(SENTENCES, tokenizer, model, pooling="mean", max_length=256)  # (N, H), unit rows
     ref = torch.as_tensor(st_model.encode(SENTENCES, convert_to_numpy=True))
     assert ours.shape == ref.shape == (4, model.config.hidden_size)
     assert (ours - ref).abs().max() < 1e-5
@@ -51,7 +51,7 @@ def test_pool_by_hand():
 
 
 def test_all_layers_and_bertcore_model_agree(pretrained):
-    from bertcore.model import BertModel
+    from bertcore.encoder import BertModel
 
     tokenizer, model = pretrained
     hf = encode_pooled(SENTENCES, tokenizer, model, all_layers=True)

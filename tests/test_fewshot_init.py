@@ -1,11 +1,11 @@
-"""bertcore.fewshot.sample_per_class and bertcore.initialization.init_bert_weights."""
+"""bertcore.analysis.fewshot.sample_per_class and bertcore.training.initialization.init_bert_weights."""
 import numpy as np
 import pytest
 import torch
 
 import bertcore as bc
-from bertcore.fewshot import sample_per_class
-from bertcore.initialization import init_bert_weights
+from bertcore.analysis.fewshot import sample_per_class
+from bertcore.training.initialization import init_bert_weights
 
 
 def test_sample_per_class_counts_and_reproducibility():

@@ -1,4 +1,4 @@
-"""bertcore.batching / finetune / metrics / baselines / finetuned against references.
+"""bertcore.training.batching / finetune / metrics / baselines / finetuned against references.
 
 References: the tokenizer itself, transformers' linear schedule, scikit-learn's metrics,
 sentence-transformers' mean pooling, and Hugging Face's BertModel for the classifier.
@@ -8,11 +8,11 @@ import pytest
 import torch
 
 import bertcore as bc
-from bertcore.baselines import logistic_regression, tfidf_baseline
-from bertcore.batching import bucket_batches, collate, encode, padded_tokens
-from bertcore.finetune import (SequenceClassifier, evaluate_classifier, fine_tune, init_head_from_probe,
+from bertcore.analysis.baselines import logistic_regression, tfidf_baseline
+from bertcore.training.batching import bucket_batches, collate, encode_ids, padded_tokens
+from bertcore.training.finetune import (SequenceClassifier, evaluate_classifier, fine_tune, init_head_from_probe,
                                linear_schedule, predict, predict_proba)
-from bertcore.metrics import classification_scores
+from bertcore.analysis.metrics import classification_scores
 
 TEXTS = ["great drug, no side effects", "terrible, it made me sick", "it was fine I guess",
          "works well and fast", "awful headaches every day", "best thing I tried",
@@ -35,13 +35,13 @@ def tiny(pretrained):
 
 def test_encode_matches_tokenizer_truncation(pretrained):
     tok, _ = pretrained
-    ids = encode(tok, TEXTS + ["word " * 200], max_len=16)
+    ids = encode_ids(tok, TEXTS + ["word " * 200], max_len=16)
     assert ids == tok(TEXTS + ["word " * 200], truncation=True, max_length=16)["input_ids"]
     assert max(len(r) for r in ids) == 16 and all(r[0] == tok.cls_token_id for r in ids)
     with pytest.raises(TypeError, match="wrap it"):
-        encode(tok, "one string")
+        encode_ids(tok, "one string")
     with pytest.raises(ValueError):
-        encode(tok, TEXTS, max_len=2)
+        encode_ids(tok, TEXTS, max_len=2)
 
 
 def test_bucket_batches_partition_and_determinism():
@@ -77,7 +77,7 @@ def test_classifier_same_on_hf_and_bertcore_encoder(pretrained, pooling):
     ours = bc.BertModel.from_pretrained(hf)
     a = SequenceClassifier(hf, ["a", "b", "c"], pooling=pooling, seed=1).eval()
     b = SequenceClassifier(ours, ["a", "b", "c"], pooling=pooling, seed=1).eval()
-    batch = collate(encode(tok, TEXTS[:4]), tok.pad_token_id)
+    batch = collate(encode_ids(tok, TEXTS[:4]), tok.pad_token_id)
     with torch.no_grad():
         la, lb = a(**batch), b(**batch)
     assert la.shape == (4, 3)
@@ -140,7 +140,7 @@ def test_head_from_probe_predicts_like_the_sklearn_probe(tiny, pooling, names):
     labels = [names[i % len(names)] for i in range(len(TEXTS))]
     clf = SequenceClassifier(enc, names, pooling=pooling).eval()  # not sklearn's sorted order
     probe = init_head_from_probe(clf, tok, TEXTS, labels, max_len=16)
-    batch = collate(encode(tok, TEXTS, 16), tok.pad_token_id)
+    batch = collate(encode_ids(tok, TEXTS, 16), tok.pad_token_id)
     with torch.no_grad():
         feats = clf.pool(enc(**batch), batch["attention_mask"]).numpy()
         probs = clf(**batch).softmax(-1).numpy()
@@ -189,7 +189,7 @@ def test_tfidf_baseline_separates_easy_classes():
 # ---- cache ----------------------------------------------------------------------------------
 
 def test_fine_tuned_trains_once_then_loads(tiny, tmp_path, monkeypatch):
-    import bertcore.finetuned as ft
+    import bertcore.support.finetuned_models as ft
 
     tok, enc = tiny
     monkeypatch.setattr(ft, "cache_root", lambda: tmp_path)

@@ -1,10 +1,10 @@
-"""bertcore.head_stats on hand-made attention maps and on the packaged model."""
+"""bertcore.analysis.attention_stats on hand-made attention maps and on the packaged model."""
 import math
 
 import pytest
 import torch
 
-from bertcore.head_stats import _value_vectors, attention_norms, head_statistics
+from bertcore.analysis.attention_stats import _value_vectors, attention_norms, head_statistics
 
 
 def _maps(kind, B=2, H=3, T=6):

@@ -1,10 +1,10 @@
-"""bertcore.heads: WordPiece label alignment, BIO spans, answer spans, centroid summaries."""
+"""bertcore.analysis.task_heads: WordPiece label alignment, BIO spans, answer spans, centroid summaries."""
 import itertools
 
 import pytest
 import torch
 
-from bertcore.heads import (IGNORE_INDEX, align_labels, best_span, bio_spans, centroid_summary,
+from bertcore.analysis.task_heads import (IGNORE_INDEX, align_labels, best_span, bio_spans, centroid_summary,
                             gazetteer_tags, span_scores)
 
 

@@ -1,9 +1,9 @@
-"""bertcore.long_attention: pattern counts, determinism, and local attention = dense banded attention."""
+"""bertcore.variants.sparse_attention: pattern counts, determinism, and local attention = dense banded attention."""
 import pytest
 import torch
 
 from bertcore.attention import scaled_dot_product_attention
-from bertcore.long_attention import (attention_flops, bigbird_mask, local_attention, longformer_mask,
+from bertcore.variants.sparse_attention import (attention_flops, bigbird_mask, local_attention, longformer_mask,
                                      sliding_window_mask)
 
 

@@ -1,8 +1,8 @@
-"""bertcore.long_documents: windows equal Hugging Face's overflowing tokens; truncation."""
+"""bertcore.analysis.long_documents: windows equal Hugging Face's overflowing tokens; truncation."""
 import pytest
 import torch
 
-from bertcore.long_documents import sliding_windows, truncate_ids, window_spans
+from bertcore.analysis.long_documents import sliding_windows, truncate_ids, window_spans
 
 
 def test_spans_cover_every_token_with_the_requested_overlap():
@@ -60,7 +60,7 @@ def test_bad_arguments_name_the_fix(call, error, message):
 
 
 def test_stitch_picks_the_most_central_window():
-    from bertcore.long_documents import stitch_windows
+    from bertcore.analysis.long_documents import stitch_windows
 
     spans = window_spans(10, 6, 3)                       # (0,6), (3,9), (6,10)
     states = torch.zeros(len(spans), 8, 1)
@@ -74,7 +74,7 @@ def test_stitch_picks_the_most_central_window():
 
 
 def test_stitch_of_chunks_is_concatenation_and_one_window_is_the_full_input(pretrained):
-    from bertcore.long_documents import stitch_windows
+    from bertcore.analysis.long_documents import stitch_windows
 
     spans = window_spans(7, 3, 3)
     states = torch.randn(len(spans), 5, 4, generator=torch.Generator().manual_seed(0))
@@ -90,7 +90,7 @@ def test_stitch_of_chunks_is_concatenation_and_one_window_is_the_full_input(pret
 
 
 def test_stitch_rejects_mismatched_inputs():
-    from bertcore.long_documents import stitch_windows
+    from bertcore.analysis.long_documents import stitch_windows
 
     with pytest.raises(ValueError, match="spans but"):
         stitch_windows(torch.zeros(2, 5, 3), [(0, 3)])

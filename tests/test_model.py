@@ -1,8 +1,9 @@
-"""bertcore.model.BertModel against transformers.BertModel on the packaged weights."""
+"""bertcore.encoder.BertModel against transformers.BertModel on the packaged weights."""
 import pytest
 import torch
 
-from bertcore.model import BertConfig, BertModel, hf_to_bertcore_key
+from bertcore.config import BertConfig
+from bertcore.encoder import BertModel, hf_to_bertcore_key
 
 PAIRS = (
     ["The bank raised its rates.", "Side effects were mild, but the nausea lasted for two weeks and I stopped."],

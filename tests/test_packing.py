@@ -1,9 +1,9 @@
-"""bertcore.packing: RoBERTa's FULL-SENTENCES packing keeps every token, in order, within budget."""
+"""bertcore.variants.full_sentences: RoBERTa's FULL-SENTENCES packing keeps every token, in order, within budget."""
 import random
 
 import pytest
 
-from bertcore.packing import pack_full_sentences
+from bertcore.variants.full_sentences import pack_full_sentences
 
 SEP = -1
 

@@ -1,10 +1,10 @@
-"""bertcore.positions against transformers' DistilBERT sinusoids, numpy PCA and torch cosine."""
+"""bertcore.analysis.positions against transformers' DistilBERT sinusoids, numpy PCA and torch cosine."""
 import numpy as np
 import pytest
 import torch
 from transformers.models.distilbert.modeling_distilbert import create_sinusoidal_embeddings
 
-from bertcore.positions import cosine_similarity_matrix, pca_2d, sinusoidal_positions
+from bertcore.analysis.positions import cosine_similarity_matrix, pca_2d, sinusoidal_positions
 
 
 @pytest.mark.parametrize("P,d", [(1, 2), (50, 16), (512, 384)])

@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 QUIZZES = sorted((ROOT / "data" / "quizzes").glob("*.json"))
 CHAPTERS = sorted((ROOT / "chapters").glob("[0-9][0-9]-*.ipynb"))
-quizmod = importlib.import_module("bertcore.quiz")
+quizmod = importlib.import_module("bertcore.support.quiz")
 
 
 def _ids(paths):

@@ -1,10 +1,11 @@
-"""bertcore.sizing: closed-form counts against built models and FLOPs against FlopCounterMode."""
+"""bertcore.analysis.sizing: closed-form counts against built models and FLOPs against FlopCounterMode."""
 import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from bertcore.model import BertConfig, BertModel
-from bertcore.sizing import (
+from bertcore.config import BertConfig
+from bertcore.encoder import BertModel
+from bertcore.analysis.sizing import (
     COMPONENTS, component_of, count_parameters, forward_flops, parameter_breakdown,
 )
 

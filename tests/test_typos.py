@@ -1,10 +1,10 @@
-"""bertcore.typos: edit distance against a brute-force search, misspellings at the asked distance."""
+"""bertcore.analysis.typos: edit distance against a brute-force search, misspellings at the asked distance."""
 import itertools
 
 import numpy as np
 import pytest
 
-from bertcore.typos import LETTERS, _edit_once, edit_distance, misspell
+from bertcore.analysis.typos import LETTERS, _edit_once, edit_distance, misspell
 
 
 @pytest.mark.parametrize("a, b, d", [("kitten", "sitting", 3), ("form", "from", 1), ("", "abc", 3),

@@ -1,11 +1,11 @@
-"""bertcore.vocab against the tokenizers library's WordPiece and byte-level BPE trainers."""
+"""bertcore.training.vocab against the tokenizers library's WordPiece and byte-level BPE trainers."""
 import random
 
 import pytest
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 
 import bertcore as bc
-from bertcore.vocab import (BPE_SPECIAL_TOKENS, learn_merges, train_byte_bpe, train_wordpiece,
+from bertcore.training.vocab import (BPE_SPECIAL_TOKENS, learn_merges, train_byte_bpe, train_wordpiece,
                             word_counts)
 from bertcore.tokenization import SPECIAL_TOKENS
 
@@ -99,7 +99,7 @@ def test_bad_arguments_raise(call, error):
 
 
 def test_byte_bpe_prefix_of_merges_is_a_smaller_vocabulary(texts):
-    from bertcore.vocab import byte_bpe_tokenizer, byte_level_words
+    from bertcore.training.vocab import byte_bpe_tokenizer, byte_level_words
 
     _, merges = learn_merges(byte_level_words(texts[:100]), 300, prefix="")
     small, big = byte_bpe_tokenizer(merges[:100]), byte_bpe_tokenizer(merges)

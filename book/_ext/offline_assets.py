@@ -4,7 +4,7 @@ What it does (see scripts/fetch_assets.sh for where the files come from):
 
 * copies ``assets/vendor/`` (require.js, d3, jQuery, the ipywidgets HTML manager and its
   fonts, MathJax 3) to ``_static/vendor/``;
-* writes ``_static/vendor/bertviz-libs.js`` (jQuery + d3 wrapped by ``bertcore.viz``), which the
+* writes ``_static/vendor/bertviz-libs.js`` (jQuery + d3 wrapped by ``bertcore.support.viz``), which the
   attention views of the executed notebooks load;
 * tells the widget manager where its font files are (pages with widgets only);
 * removes duplicated inline scripts (a `const` declared twice breaks the page).
@@ -45,7 +45,7 @@ def _configure(app, config):
         config.nb_ipywidgets_js = CDN_WIDGETS
         return
     sys.path.insert(0, str(ROOT))  # bertcore, also when it is not installed
-    from bertcore.viz import LIBS_FILE, libs_bundle
+    from bertcore.support.viz import LIBS_FILE, libs_bundle
 
     generated = Path(app.outdir).parent / "offline_static"
     (generated / LIBS_FILE).parent.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,7 @@ import heapq
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 
-from .tokenization import SPECIAL_TOKENS, BasicTokenizer, WordPieceTokenizer
+from bertcore.tokenization import SPECIAL_TOKENS, BasicTokenizer, WordPieceTokenizer
 
 CRITERIA = ("count", "likelihood")
 BPE_SPECIAL_TOKENS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")   # RoBERTa's, in its order

@@ -16,10 +16,11 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from .model import BertConfig, BertModel
-from .pretraining import BertForPreTraining, pretrain
+from bertcore.config import BertConfig
+from bertcore.encoder import BertModel
+from bertcore.training.pretraining import BertForPreTraining, pretrain
 
-CACHE_ROOT = Path(__file__).resolve().parent.parent / "data" / "cache"
+CACHE_ROOT = Path(__file__).resolve().parents[2] / "data" / "cache"
 _VERSION = 1  # bump when the training code changes, so old caches are not reused
 
 
@@ -43,7 +44,7 @@ def domain_adapt(steps: int = 60, *, seed: int = 0, batch_size: int = 32, max_le
     The defaults mask 30% of the tokens (more targets per forward pass, as Wettig et al. (2023)
     recommend) and use a large learning rate for the new head, so 60 steps give in-domain fills.
     """
-    from .models import ENV_VAR, load_pretrained
+    from bertcore.support.loading import ENV_VAR, load_pretrained
 
     if not isinstance(cache, bool):
         raise TypeError("cache must be True or False")

@@ -16,11 +16,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .batching import _check_positive_int, _check_texts, bucket_batches, collate
-from .batching import encode as _wordpiece_ids
+from bertcore.training.batching import _check_positive_int, _check_texts, bucket_batches, collate
+from bertcore.training.batching import encode_ids
 
 POOLINGS = ("cls", "mean", "max")
-CACHE_DIR = Path(__file__).resolve().parent.parent / "data" / "cache" / "embeddings"
+CACHE_DIR = Path(__file__).resolve().parents[2] / "data" / "cache" / "embeddings"
 
 
 def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, method: str = "mean") -> torch.Tensor:
@@ -56,7 +56,7 @@ def encode_pooled(texts: Sequence[str], tokenizer, model, *, poolings: Sequence[
         raise ValueError(f"poolings must be a non-empty subset of {POOLINGS}, got {list(poolings)}")
     if not hasattr(model, "config"):
         raise TypeError("model must be a BertModel (Hugging Face or bertcore)")
-    ids = _wordpiece_ids(tokenizer, texts, max_length)  # truncated WordPiece ids with [CLS] ... [SEP]
+    ids = encode_ids(tokenizer, texts, max_length)  # truncated WordPiece ids with [CLS] ... [SEP]
     N, H, L = len(ids), model.config.hidden_size, model.config.num_hidden_layers
     out = {p: torch.zeros(N, H) for p in poolings}
     if all_layers:
@@ -77,9 +77,9 @@ def encode_pooled(texts: Sequence[str], tokenizer, model, *, poolings: Sequence[
     return out
 
 
-def encode(texts: Sequence[str], tokenizer, model, *, pooling: str = "mean", normalize: bool = True,
+def embed(texts: Sequence[str], tokenizer, model, *, pooling: str = "mean", normalize: bool = True,
            max_length: int = 128, batch_size: int = 32) -> torch.Tensor:
-    """(N, H) sentence embeddings, unit length by default, e.g. ``encode(['Fine.'], tok, model)``."""
+    """(N, H) sentence embeddings, unit length by default, e.g. ``embed(['Fine.'], tok, model)``."""
     vecs = encode_pooled(texts, tokenizer, model, poolings=(pooling,), max_length=max_length,
                          batch_size=batch_size)[pooling]
     return F.normalize(vecs, dim=-1) if normalize else vecs

@@ -3,13 +3,13 @@
 Simplifies: fixed settings (word 1-2-grams seen in at least two texts, sublinear tf,
 class-balanced logistic regression, C=1) chosen once by cross-validation on the training
 splits, instead of a search on every call. The same logistic regression also serves as a probe
-on frozen encoder features (``bertcore.embeddings.encode(..., normalize=False)``).
+on frozen encoder features (``bertcore.variants.sentence_embeddings.encode(..., normalize=False)``).
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .batching import _check_texts
+from bertcore.training.batching import _check_texts
 
 
 def logistic_regression(C: float = 1.0, seed: int = 0):

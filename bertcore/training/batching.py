@@ -27,8 +27,8 @@ def _check_positive_int(name: str, value) -> None:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
-def encode(tokenizer, texts: Sequence[str], max_len: int = 128) -> list[list[int]]:
-    """WordPiece ids with [CLS] and [SEP], truncated, unpadded, e.g. ``encode(tok, ['Fine.'], 16)``."""
+def encode_ids(tokenizer, texts: Sequence[str], max_len: int = 128) -> list[list[int]]:
+    """WordPiece ids with [CLS] and [SEP], truncated, unpadded, e.g. ``encode_ids(tok, ['Fine.'], 16)``."""
     texts = _check_texts(texts)
     _check_positive_int("max_len", max_len)
     if max_len < 3:

@@ -15,8 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .masking import IGNORE_INDEX, mask_tokens
-from .model import ACTIVATIONS, BertConfig, BertModel
+from bertcore.masking import IGNORE_INDEX, mask_tokens
+from bertcore.config import ACTIVATIONS, BertConfig
+from bertcore.encoder import BertModel
 
 OBJECTIVES = ("mlm", "electra", "electra-15%")
 

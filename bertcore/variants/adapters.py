@@ -10,7 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .model import ACTIVATIONS, BertLayer, BertModel
+from bertcore.config import ACTIVATIONS
+from bertcore.encoder import BertLayer, BertModel
 
 
 class Adapter(nn.Module):

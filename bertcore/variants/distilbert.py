@@ -14,9 +14,10 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from .batching import _check_texts, bucket_batches, collate, encode
-from .finetune import SequenceClassifier, _label_ids, train_steps
-from .model import BertConfig, BertModel
+from bertcore.training.batching import _check_texts, bucket_batches, collate, encode_ids
+from bertcore.training.finetune import SequenceClassifier, _label_ids, train_steps
+from bertcore.config import BertConfig
+from bertcore.encoder import BertModel
 
 
 def student_from_teacher(teacher: torch.nn.Module, layers: Sequence[int] | None = None) -> BertModel:
@@ -67,7 +68,7 @@ def teacher_outputs(teacher: SequenceClassifier, tokenizer, texts: Sequence[str]
                     max_len: int = 64, batch_size: int = 64) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """Teacher logits (N, C) and last hidden states (one (T_i, H) tensor per text), in input order."""
     texts = _check_texts(texts)
-    ids = encode(tokenizer, texts, max_len)
+    ids = encode_ids(tokenizer, texts, max_len)
     logits = torch.zeros(len(ids), len(teacher.labels))
     hidden: list[torch.Tensor] = [torch.empty(0)] * len(ids)
     teacher.eval()
@@ -100,7 +101,7 @@ def distil(student: SequenceClassifier, tokenizer, texts: Sequence[str], labels:
         raise ValueError(f"need 0 <= alpha <= 1 and beta >= 0, got alpha={alpha}, beta={beta}")
     if beta > 0 and teacher_hidden is None:
         raise ValueError("beta > 0 needs teacher_hidden (the second value of teacher_outputs)")
-    ids = encode(tokenizer, texts, max_len)
+    ids = encode_ids(tokenizer, texts, max_len)
     if teacher_hidden is not None and any(len(h) != len(r) for h, r in zip(teacher_hidden, ids)):
         raise ValueError("teacher_hidden does not match these texts: compute it with the same max_len")
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-import types
 import uuid
 from pathlib import Path
 
@@ -19,7 +17,7 @@ QUIZ_ENV = "BERTCORE_QUIZZES"  # optional override of the quiz folder
 
 def quiz_dir() -> Path:
     """Folder holding the quiz files, e.g. ``quiz_dir() / '01.json'``."""
-    return Path(os.environ.get(QUIZ_ENV) or Path(__file__).resolve().parent.parent / "data" / "quizzes")
+    return Path(os.environ.get(QUIZ_ENV) or Path(__file__).resolve().parents[2] / "data" / "quizzes")
 
 
 def validate(questions, source: str = "quiz") -> list:
@@ -110,14 +108,3 @@ def quiz(chapter: str, *, shuffle_answers: bool = True) -> None:
     html, js = quiz_html(chapter, shuffle_answers=shuffle_answers)
     display(HTML(html), Javascript(js))
 
-
-class _CallableModule(types.ModuleType):
-    """``bertcore.quiz`` is both this module and its main function; importing the module first
-    (``from bertcore.quiz import load``) binds the module to the name ``bertcore.quiz``, so the
-    module is made callable too: ``bc.quiz("01")`` works whatever was imported first."""
-
-    def __call__(self, chapter: str, **kwargs) -> None:
-        return quiz(chapter, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -16,11 +16,11 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from .data import DATA_DIR, load_reviews, load_topics
-from .finetune import SequenceClassifier, fine_tune, init_head_from_probe
+from bertcore.support.data import DATA_DIR, load_reviews, load_topics
+from bertcore.training.finetune import SequenceClassifier, fine_tune, init_head_from_probe
 
 TASKS = {"reviews": load_reviews, "topics": load_topics}
-DEFAULTS = dict(max_len=64, epochs=3, lr=5e-5, batch_size=8, warmup=0.1, weight_decay=0.01,
+FINE_TUNE_DEFAULTS = dict(max_len=64, epochs=3, lr=5e-5, batch_size=8, warmup=0.1, weight_decay=0.01,
                 pooling="mean", dropout=0.1, seed=0, freeze_embeddings=True, head_init="probe")
 HEAD_INITS = ("random", "probe")  # probe: start the head from a logistic regression on frozen features
 CACHE_VERSION = 2  # bump when the training code changes what it produces
@@ -52,21 +52,21 @@ def fine_tuned(task: str = "topics", *, tokenizer=None, encoder=None, progress: 
     """``(tokenizer, classifier, info)`` trained on ``task``'s train split, cached under data/cache/.
 
     Example: ``tok, clf, info = fine_tuned('topics', epochs=3)``. ``encoder`` (copied, never
-    changed) defaults to ``load_pretrained()``; settings default to ``DEFAULTS``.
+    changed) defaults to ``load_pretrained()``; settings default to ``FINE_TUNE_DEFAULTS``.
     info: task, settings, history (DataFrame), train_seconds, cached (bool), path.
     """
     if task not in TASKS:
         raise ValueError(f"task must be one of {sorted(TASKS)}, got {task!r}")
-    unknown = set(settings) - set(DEFAULTS)
+    unknown = set(settings) - set(FINE_TUNE_DEFAULTS)
     if unknown:
-        raise ValueError(f"unknown settings {sorted(unknown)}; allowed: {sorted(DEFAULTS)}")
+        raise ValueError(f"unknown settings {sorted(unknown)}; allowed: {sorted(FINE_TUNE_DEFAULTS)}")
     if (tokenizer is None) != (encoder is None):
         raise ValueError("pass both tokenizer and encoder, or neither (then the book's model is loaded)")
     if encoder is None:
-        from .models import load_pretrained
+        from bertcore.support.loading import load_pretrained
 
         tokenizer, encoder = load_pretrained()
-    cfg = {**DEFAULTS, **settings}
+    cfg = {**FINE_TUNE_DEFAULTS, **settings}
     if cfg["head_init"] not in HEAD_INITS:
         raise ValueError(f"head_init must be one of {HEAD_INITS}, got {cfg['head_init']!r}")
     path = cache_root() / f"finetune-{task}-{_key(task, cfg, encoder)}"

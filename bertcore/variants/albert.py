@@ -2,7 +2,7 @@
 
 Simplifies: one layer group (Hugging Face's ``num_hidden_groups=1``); sharing strategies
 'all' (ALBERT), 'attention', 'ffn' and 'none' (BERT-style layers), the four compared by
-Lan et al. (2020, Table 4); no MLM or SOP heads. The layers are ``bertcore.model.BertLayer``;
+Lan et al. (2020, Table 4); no MLM or SOP heads. The layers are ``bertcore.encoder.BertLayer``;
 sharing is done by reusing the same module objects, so PyTorch counts, stores and updates a
 shared weight once. With sharing='all' the model equals ``transformers.AlbertModel`` (weights
 load with ``load_hf_state_dict``; see ``tests/test_albert.py``).
@@ -14,7 +14,8 @@ import re
 import torch
 from torch import nn
 
-from .model import BertConfig, BertLayer, BertModel, BertOutput, map_hf_state, translate_key
+from bertcore.config import BertConfig
+from bertcore.encoder import BertLayer, BertModel, BertOutput, map_hf_state, translate_key
 
 SHARING = ("all", "attention", "ffn", "none")
 _ATTENTION_PARTS = ("attention", "attention_norm")

@@ -14,8 +14,9 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .masking import IGNORE_INDEX, as_rng, make_nsp_pairs, mask_tokens
-from .model import ACTIVATIONS, BertConfig, BertModel
+from bertcore.masking import IGNORE_INDEX, as_rng, make_nsp_pairs, mask_tokens
+from bertcore.config import ACTIVATIONS, BertConfig
+from bertcore.encoder import BertModel
 
 OBJECTIVES = ("mlm", "nsp", "sop", "mlm+nsp", "mlm+sop")
 
@@ -75,7 +76,7 @@ def split_sentences(text: str) -> list[str]:
 
 def review_documents(split: str = "train") -> list[list[str]]:
     """The reviews as documents (lists of sentences), e.g. ``review_documents('test')[0]``."""
-    from .data import load_reviews
+    from bertcore.support.data import load_reviews
 
     return [split_sentences(t) for t in load_reviews(split)["text"]]
 
@@ -180,7 +181,7 @@ def pretrain(config: BertConfig | None = None, *, objectives: str = "mlm+nsp", d
     if tokenizer is None:
         from transformers import AutoTokenizer
 
-        from .models import model_name_or_path
+        from bertcore.support.loading import model_name_or_path
         tokenizer = AutoTokenizer.from_pretrained(model_name_or_path())
     torch.manual_seed(seed)  # weight init and dropout
     model = model or BertForPreTraining(config or BertConfig.tiny(vocab_size=len(tokenizer)))

@@ -44,14 +44,14 @@ _RUNNER = """window.__bertcoreVizRun = window.__bertcoreVizRun || function (fn) 
   var s = document.createElement('script');
   s.src = root + '%s';
   s.onload = function () { queue.splice(0).forEach(function (f) { f(); }); };
-  s.onerror = function () { console.error('bertcore.viz: cannot load ' + s.src); };
+  s.onerror = function () { console.error('bertcore.support.viz: cannot load ' + s.src); };
   document.head.appendChild(s);
 };""" % LIBS_FILE
 
 
 def vendor_dir() -> Path:
     """Folder of the pinned JavaScript, e.g. ``vendor_dir() / 'd3.min.js'``."""
-    return Path(os.environ.get(ASSETS_ENV) or Path(__file__).resolve().parent.parent / "assets" / "vendor")
+    return Path(os.environ.get(ASSETS_ENV) or Path(__file__).resolve().parents[2] / "assets" / "vendor")
 
 
 def libs_bundle() -> str | None:
@@ -79,7 +79,7 @@ def _offline(html: str) -> str:
     html, n_cfg = _REQUIRE_CONFIG.subn("", html, count=1)
     html, n_call = _REQUIRE_CALL.subn("window.__bertcoreVizRun(", html)
     if (n_tag, n_cfg, n_call) != (1, 1, 1):
-        raise RuntimeError("bertviz's HTML has an unexpected shape; bertcore.viz supports bertviz 1.4.1")
+        raise RuntimeError("bertviz's HTML has an unexpected shape; bertcore.support.viz supports bertviz 1.4.1")
     loader = _RUNNER if os.environ.get(BOOK_ENV) else f"if (!window.__bertcoreViz) {{\n{bundle}}}\n{_RUNNER}"
     return f'<script type="text/javascript">\n{loader}\n</script>\n{html}'
 
@@ -158,7 +158,7 @@ def neuron_model(model):
     from bertviz.transformers_neuron_view import BertConfig as NConfig, BertModel as NModel
     from transformers import BertModel as HFBertModel
 
-    from .model import BertModel as CoreBertModel, hf_to_bertcore_key
+    from bertcore.encoder import BertModel as CoreBertModel, hf_to_bertcore_key
 
     if isinstance(model, HFBertModel):
         rename = str

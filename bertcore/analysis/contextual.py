@@ -46,7 +46,7 @@ def hidden_states(model, encoding: dict, attention_mask: torch.Tensor | None = N
     ``attention_mask`` overrides the encoding's padding mask (only ``bertcore.BertModel``
     accepts (T, T) patterns such as a causal mask).
     """
-    from .model import BertModel as CoreBert
+    from bertcore.encoder import BertModel as CoreBert
 
     if "input_ids" not in encoding:
         raise TypeError("encoding must be a tokenizer output with return_tensors='pt'")

@@ -20,7 +20,7 @@ SPLITS = ("train", "test")
 LABELS = ("negative", "neutral", "positive")
 # One condition name is cut short in the source file; show readers the full name.
 _CONDITION_FIXES = {"Bipolar Disorde": "Bipolar Disorder"}
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 
 def reviews_zip_path() -> Path:

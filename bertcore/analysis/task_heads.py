@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-IGNORE_INDEX = -100  # the default ignore_index of torch.nn.functional.cross_entropy
+from bertcore.masking import IGNORE_INDEX  # the default ignore_index of cross_entropy
 
 
 def align_labels(word_ids: Sequence[int | None], word_labels: Sequence[int], *,

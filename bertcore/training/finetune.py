@@ -2,7 +2,7 @@
 
 Simplifies: single-text classification only; one AdamW optimiser with a linear warm-up and
 linear decay (the recipe of Devlin et al., 2019); batches grouped by length
-(``bertcore.batching``); CPU-first, no mixed precision or gradient accumulation.
+(``bertcore.training.batching``); CPU-first, no mixed precision or gradient accumulation.
 Works with a Hugging Face ``BertModel`` and with ``bertcore.BertModel`` alike.
 """
 from __future__ import annotations
@@ -16,10 +16,10 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .batching import _check_positive_int, _check_texts, bucket_batches, collate, encode
-from .metrics import classification_scores
+from bertcore.training.batching import _check_positive_int, _check_texts, bucket_batches, collate, encode_ids
+from bertcore.analysis.metrics import classification_scores
 
-POOLINGS = ("pooler", "cls", "mean")
+CLASSIFIER_POOLINGS = ("pooler", "cls", "mean")
 
 
 class SequenceClassifier(nn.Module):
@@ -37,8 +37,8 @@ class SequenceClassifier(nn.Module):
         labels = list(labels)
         if len(labels) < 2 or len(set(labels)) != len(labels):
             raise ValueError(f"labels must be at least two distinct class names, got {labels}")
-        if pooling not in POOLINGS:
-            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+        if pooling not in CLASSIFIER_POOLINGS:
+            raise ValueError(f"pooling must be one of {CLASSIFIER_POOLINGS}, got {pooling!r}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.encoder, self.labels, self.pooling = encoder, labels, pooling
@@ -82,13 +82,13 @@ def init_head_from_probe(model: SequenceClassifier, tokenizer, texts: Sequence[s
     Starting from a trained head instead of a random one means the first gradients that
     reach the encoder are informative rather than noise (Kumar et al., 2022).
     """
-    from .baselines import logistic_regression
+    from bertcore.analysis.baselines import logistic_regression
 
     if not isinstance(model, SequenceClassifier):
         raise TypeError("model must be a SequenceClassifier")
     texts = _check_texts(texts)
     _label_ids(model, labels)  # validates the names
-    ids = encode(tokenizer, texts, max_len)
+    ids = encode_ids(tokenizer, texts, max_len)
     feats = np.zeros((len(ids), model.head.in_features), dtype=np.float32)
     was_training = model.training
     model.eval()
@@ -131,7 +131,7 @@ def fine_tune(model: SequenceClassifier, tokenizer, texts: Sequence[str], labels
     y = _label_ids(model, labels)
     if len(y) != len(texts):
         raise ValueError(f"{len(texts)} texts but {len(y)} labels")
-    ids = encode(tokenizer, texts, max_len)
+    ids = encode_ids(tokenizer, texts, max_len)
 
     def step_loss(inputs, batch):
         return nn.functional.cross_entropy(model(**inputs), torch.tensor([y[i] for i in batch])), {}
@@ -207,7 +207,7 @@ def predict_proba(model: SequenceClassifier, tokenizer, texts: Sequence[str], *,
         raise TypeError("model must be a SequenceClassifier")
     texts = _check_texts(texts)
     _check_positive_int("batch_size", batch_size)
-    ids = encode(tokenizer, texts, max_len)
+    ids = encode_ids(tokenizer, texts, max_len)
     probs = np.zeros((len(ids), len(model.labels)), dtype=np.float32)
     was_training = model.training
     model.eval()

@@ -1,0 +1,1 @@
+"""Training BERT: batches, the one training loop, initialisation, pre-training heads, fine-tuning, vocabulary learning."""

@@ -1,0 +1,1 @@
+"""BERT's descendants built on the core encoder: RoBERTa's packing, ALBERT, DistilBERT, adapters, ELECTRA, sparse attention, sentence embeddings, domain adaptation."""
