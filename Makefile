@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: all setup assets browser book book-force test unit clean clean-notebooks bench
+.PHONY: all setup assets browser book book-force test unit lint clean clean-notebooks bench
 
 all: book
 
@@ -45,7 +45,11 @@ book-force: setup assets
 unit: setup
 	$(PY) -m pytest -q -m "not browser" tests
 
-test: setup assets browser
+# ruff (pinned in requirements.lock, configured in pyproject.toml): the package, tests, scripts and notebooks
+lint: setup
+	$(VENV)/bin/ruff check .
+
+test: setup assets browser lint
 	$(PY) -m pytest -q -m "not browser" tests
 	$(PY) scripts/build_book.py --mode force
 	$(PY) -m pytest -q -m browser tests

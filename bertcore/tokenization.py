@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
+from bertcore._checks import check_str
+
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 _SPECIAL_RE = re.compile("(" + "|".join(map(re.escape, SPECIAL_TOKENS)) + ")")
 # CJK ideograph blocks (not kana, not Hangul): BERT makes every such character its own word.
@@ -59,11 +61,6 @@ class _CleanTable(dict):
 _TABLE = _CleanTable()
 
 
-def _check_str(value, name: str) -> None:
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, got {type(value).__name__}; call once per text")
-
-
 class BasicTokenizer:
     """Words and punctuation as BERT sees them, e.g. ``BasicTokenizer().tokenize("Café, OK?") == ['cafe', ',', 'ok', '?']``."""
 
@@ -96,7 +93,7 @@ class BasicTokenizer:
 
     def tokenize(self, text: str) -> list[str]:
         """Basic tokens of ``text``, e.g. ``tokenize("naïve 東京!") == ['naive', '東', '京', '!']``."""
-        _check_str(text, "text")
+        check_str("text", text)
         return [tok for word in self.words(text) for tok in self.split_word(word)]
 
 
@@ -157,7 +154,7 @@ class WordPieceTokenizer:
         vocabulary; the accepted steps are the pieces. If a position matches nothing the
         whole word is ``[UNK]``; a word over ``max_input_chars_per_word`` gives no steps.
         """
-        _check_str(word, "word")
+        check_str("word", word)
         steps, start = [], 0
         if len(word) > self.max_input_chars_per_word:
             return steps
@@ -182,7 +179,7 @@ class WordPieceTokenizer:
 
     def tokenize(self, text: str) -> list[str]:
         """WordPiece tokens, e.g. ``tokenize("Tokenization!") == ['token', '##ization', '!']``."""
-        _check_str(text, "text")
+        check_str("text", text)
         # Special tokens written in the text ("[MASK]") stay whole, as in transformers.
         parts = _SPECIAL_RE.split(text) if "[" in text else [text]
         if self._cache_key != (self.max_input_chars_per_word, self.basic.do_lower_case):

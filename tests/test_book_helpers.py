@@ -14,7 +14,7 @@ import torch
 
 import importlib
 
-from bertcore import exercises, viz
+from bertcore.support import exercises, viz
 
 quizmod = importlib.import_module("bertcore.support.quiz")  # the module (bc.quiz is its main function)
 

@@ -188,7 +188,7 @@ def test_views_draw_offline_as_in_jupyter(browser, pretrained, with_requirejs):
 
     import torch
 
-    from bertcore import viz
+    from bertcore.support import viz
 
     if viz.libs_bundle() is None:
         pytest.skip("assets/vendor is missing: run `make assets`")

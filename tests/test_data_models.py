@@ -2,7 +2,8 @@
 import pytest
 
 import bertcore
-from bertcore import data, models
+from bertcore.support import data
+from bertcore.support import loading as models
 
 
 def test_reviews_have_the_documented_shape_and_labels():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bertcore.training.batching import _check_texts
+from bertcore._checks import check_texts
 
 
 def logistic_regression(C: float = 1.0, seed: int = 0):
@@ -28,7 +28,7 @@ def tfidf_baseline(texts: Sequence[str], labels: Sequence[str], *, C: float = 1.
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import make_pipeline
 
-    texts, labels = _check_texts(texts), list(labels)
+    texts, labels = check_texts(texts), list(labels)
     if len(texts) != len(labels):
         raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
     if len(set(labels)) < 2:

@@ -12,12 +12,9 @@ from collections.abc import Sequence
 
 import torch
 
+from bertcore._checks import check_int
+
 KEEP = ("head", "tail", "head+tail")
-
-
-def _check_int(name: str, value, low: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
 
 
 def _check_ids(ids) -> list[int]:
@@ -39,9 +36,9 @@ def window_spans(n_tokens: int, window: int, step: int) -> list[tuple[int, int]]
     Windows start every ``step`` tokens; the last one ends at ``n_tokens`` and may be
     shorter. ``step == window`` gives non-overlapping chunks, ``step < window`` overlap.
     """
-    _check_int("n_tokens", n_tokens, 0)
-    _check_int("window", window, 1)
-    _check_int("step", step, 1)
+    check_int("n_tokens", n_tokens, low=0)
+    check_int("window", window, low=1)
+    check_int("step", step, low=1)
     if step > window:
         raise ValueError(f"step ({step}) > window ({window}) would skip tokens: use step <= window")
     spans, start = [], 0
@@ -62,7 +59,7 @@ def sliding_windows(ids, window: int, step: int, *, cls_id: int, sep_id: int,
     """
     ids = _check_ids(ids)
     for name, val in (("cls_id", cls_id), ("sep_id", sep_id), ("pad_id", pad_id)):
-        _check_int(name, val, 0)
+        check_int(name, val, low=0)
     spans = window_spans(len(ids), window, step)
     input_ids = torch.full((len(spans), window + 2), pad_id, dtype=torch.long)  # (N, window + 2)
     mask = torch.zeros_like(input_ids)
@@ -80,7 +77,7 @@ def truncate_ids(ids, max_tokens: int, keep: str = "head", head_tokens: int | No
     the start, the rest from the end; default a quarter of the budget).
     """
     ids = _check_ids(ids)
-    _check_int("max_tokens", max_tokens, 1)
+    check_int("max_tokens", max_tokens, low=1)
     if keep not in KEEP:
         raise ValueError(f"keep must be one of {KEEP}, got {keep!r}")
     if len(ids) <= max_tokens:
@@ -90,7 +87,7 @@ def truncate_ids(ids, max_tokens: int, keep: str = "head", head_tokens: int | No
     if keep == "tail":
         return ids[-max_tokens:]
     head = max_tokens // 4 if head_tokens is None else head_tokens
-    _check_int("head_tokens", head, 0)
+    check_int("head_tokens", head, low=0)
     if head > max_tokens:
         raise ValueError(f"head_tokens ({head}) cannot exceed max_tokens ({max_tokens})")
     tail = max_tokens - head

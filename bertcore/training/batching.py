@@ -10,27 +10,15 @@ from collections.abc import Sequence
 
 import torch
 
+from bertcore._checks import check_int, check_positive_int, check_texts
+
 BUCKET_WIDTH = 8  # WordPieces: batches mix lengths within one bucket, never across buckets
-
-
-def _check_texts(texts) -> list[str]:
-    if isinstance(texts, str):
-        raise TypeError("texts must be a list of strings, not one string: wrap it as [text]")
-    texts = list(texts)
-    if not all(isinstance(t, str) for t in texts):
-        raise TypeError("texts must contain only strings (convert with df['text'].tolist())")
-    return texts
-
-
-def _check_positive_int(name: str, value) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
 def encode_ids(tokenizer, texts: Sequence[str], max_len: int = 128) -> list[list[int]]:
     """WordPiece ids with [CLS] and [SEP], truncated, unpadded, e.g. ``encode_ids(tok, ['Fine.'], 16)``."""
-    texts = _check_texts(texts)
-    _check_positive_int("max_len", max_len)
+    texts = check_texts(texts)
+    check_positive_int("max_len", max_len)
     if max_len < 3:
         raise ValueError(f"max_len must be at least 3 ([CLS], one piece, [SEP]), got {max_len}")
     return tokenizer(texts, truncation=True, max_length=max_len)["input_ids"]
@@ -44,7 +32,7 @@ def bucket_batches(
     With a ``generator`` (training) rows are shuffled inside each length bucket and the
     batch order is shuffled; without one (evaluation) the order is deterministic.
     """
-    _check_positive_int("batch_size", batch_size)
+    check_positive_int("batch_size", batch_size)
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError("generator must be a torch.Generator, e.g. torch.Generator().manual_seed(0)")
     lengths = list(lengths)
@@ -61,8 +49,8 @@ def bucket_batches(
 
 def collate(ids: Sequence[Sequence[int]], pad_id: int = 0) -> dict[str, torch.Tensor]:
     """Pad to the longest row: ``{'input_ids': (B, T), 'attention_mask': (B, T)}``."""
-    if len(ids) == 0:
-        raise ValueError("collate needs at least one sequence")
+    ids = _check_rows(ids)
+    check_int("pad_id", pad_id, low=0)
     T = max(len(row) for row in ids)
     input_ids = torch.full((len(ids), T), pad_id, dtype=torch.long)
     attention_mask = torch.zeros((len(ids), T), dtype=torch.long)
@@ -70,6 +58,26 @@ def collate(ids: Sequence[Sequence[int]], pad_id: int = 0) -> dict[str, torch.Te
         input_ids[i, : len(row)] = torch.as_tensor(row, dtype=torch.long)
         attention_mask[i, : len(row)] = 1  # 1 = a real token, 0 = padding
     return {"input_ids": input_ids, "attention_mask": attention_mask}
+
+
+def _check_rows(ids) -> list[list[int]]:
+    """Rows of int token ids (lists, tuples, 1-D tensors or arrays)."""
+    ids = ids.tolist() if hasattr(ids, "tolist") else ids
+    if isinstance(ids, (str, bytes)) or not isinstance(ids, Sequence):
+        raise TypeError("ids must be a list of rows of token ids, e.g. encode_ids(tokenizer, texts)")
+    if len(ids) == 0:
+        raise ValueError("collate needs at least one sequence")
+    rows = []
+    for i, row in enumerate(ids):
+        row = row.tolist() if hasattr(row, "tolist") else row
+        if isinstance(row, (str, bytes)) or not isinstance(row, Sequence):
+            raise TypeError(f"ids[{i}] is {type(row).__name__}: each row must be a list of token ids")
+        bad = [t for t in row if not isinstance(t, int) or isinstance(t, bool)]
+        if bad:
+            raise TypeError(f"ids[{i}] holds {type(bad[0]).__name__} {bad[0]!r}: token ids must be ints "
+                            "(from encode_ids or tokenizer(...)['input_ids'])")
+        rows.append(list(row))
+    return rows
 
 
 def padded_tokens(lengths: Sequence[int], batches: Sequence[Sequence[int]]) -> int:

@@ -16,7 +16,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from bertcore.training.batching import _check_positive_int, _check_texts, bucket_batches, collate, encode_ids
+from bertcore._checks import check_positive_int, check_texts
+from bertcore.training.batching import bucket_batches, collate, encode_ids
 from bertcore.analysis.metrics import classification_scores
 
 CLASSIFIER_POOLINGS = ("pooler", "cls", "mean")
@@ -86,7 +87,7 @@ def init_head_from_probe(model: SequenceClassifier, tokenizer, texts: Sequence[s
 
     if not isinstance(model, SequenceClassifier):
         raise TypeError("model must be a SequenceClassifier")
-    texts = _check_texts(texts)
+    texts = check_texts(texts)
     _label_ids(model, labels)  # validates the names
     ids = encode_ids(tokenizer, texts, max_len)
     feats = np.zeros((len(ids), model.head.in_features), dtype=np.float32)
@@ -127,7 +128,7 @@ def fine_tune(model: SequenceClassifier, tokenizer, texts: Sequence[str], labels
     """
     if not isinstance(model, SequenceClassifier):
         raise TypeError("model must be a SequenceClassifier (wrap your encoder first)")
-    texts = _check_texts(texts)
+    texts = check_texts(texts)
     y = _label_ids(model, labels)
     if len(y) != len(texts):
         raise ValueError(f"{len(texts)} texts but {len(y)} labels")
@@ -150,7 +151,7 @@ def train_steps(model: nn.Module, ids: list[list[int]], pad_id: int, step_loss, 
     AdamW with BERT's linear warm-up and decay, gradient clipping at 1, batches of similar length.
     """
     for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        _check_positive_int(name, value)
+        check_positive_int(name, value)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     if not (lr > 0 and 0 <= warmup < 1 and weight_decay >= 0):
@@ -205,8 +206,8 @@ def predict_proba(model: SequenceClassifier, tokenizer, texts: Sequence[str], *,
     """Class probabilities (N, C) in input order, e.g. ``predict_proba(clf, tok, ['Great.'])``."""
     if not isinstance(model, SequenceClassifier):
         raise TypeError("model must be a SequenceClassifier")
-    texts = _check_texts(texts)
-    _check_positive_int("batch_size", batch_size)
+    texts = check_texts(texts)
+    check_positive_int("batch_size", batch_size)
     ids = encode_ids(tokenizer, texts, max_len)
     probs = np.zeros((len(ids), len(model.labels)), dtype=np.float32)
     was_training = model.training

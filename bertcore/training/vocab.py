@@ -21,30 +21,17 @@ import heapq
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 
+from bertcore._checks import check_int, check_texts
 from bertcore.tokenization import SPECIAL_TOKENS, BasicTokenizer, WordPieceTokenizer
 
 CRITERIA = ("count", "likelihood")
 BPE_SPECIAL_TOKENS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")   # RoBERTa's, in its order
 
 
-def _check_texts(texts) -> list[str]:
-    if isinstance(texts, str) or not isinstance(texts, Iterable):
-        raise TypeError("texts must be a list of str (one per document), not one str: wrap it as [text]")
-    texts = list(texts)
-    if not texts or not all(isinstance(t, str) for t in texts):
-        raise TypeError("texts must be a non-empty list of str, e.g. list(load_reviews('train').text)")
-    return texts
-
-
-def _check_int(value, name: str, low: int) -> None:
-    if type(value) is not int or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-
-
 def word_counts(texts: Iterable[str], lowercase: bool = True) -> Counter:
     """Frequency of each word after BERT's basic split, e.g. ``word_counts(["Hi, hi!"])['hi'] == 2``."""
     basic = BasicTokenizer(do_lower_case=lowercase)
-    return Counter(w for text in _check_texts(texts) for w in basic.tokenize(text))
+    return Counter(w for text in check_texts(texts) for w in basic.tokenize(text))
 
 
 def _split(word: str, prefix: str) -> tuple[str, ...]:
@@ -71,8 +58,8 @@ def learn_merges(counts: Mapping[str, int], n_tokens: int, *, prefix: str = "##"
         raise ValueError(f"criterion must be one of {CRITERIA}, got {criterion!r}")
     if not isinstance(prefix, str):
         raise TypeError(f"prefix must be a str ('##' or ''), got {type(prefix).__name__}")
-    _check_int(n_tokens, "n_tokens", 0)
-    _check_int(min_frequency, "min_frequency", 1)
+    check_int("n_tokens", n_tokens, low=0)
+    check_int("min_frequency", min_frequency, low=1)
     words = [list(_split(w, prefix)) for w in sorted(counts)]   # sorted: same order every run
     freqs = [counts[w] for w in sorted(counts)]
     # Every character alone, then (WordPiece) the "##" form of those seen inside a word,
@@ -161,7 +148,7 @@ def train_wordpiece(texts: Iterable[str], vocab_size: int, *, min_frequency: int
     when the texts run out of pairs seen ``min_frequency`` times.
     """
     counts = word_counts(texts, lowercase)
-    _check_int(vocab_size, "vocab_size", 1)
+    check_int("vocab_size", vocab_size, low=1)
     alphabet, _ = learn_merges(counts, 0, prefix="##", min_frequency=min_frequency)
     base = len(SPECIAL_TOKENS) + len(alphabet)
     if vocab_size < base:
@@ -179,7 +166,7 @@ def byte_level_words(texts: Iterable[str]) -> Counter:
     from tokenizers.pre_tokenizers import ByteLevel
 
     pre = ByteLevel(add_prefix_space=False)
-    return Counter(piece for text in _check_texts(texts) for piece, _ in pre.pre_tokenize_str(text))
+    return Counter(piece for text in check_texts(texts) for piece, _ in pre.pre_tokenize_str(text))
 
 
 def byte_bpe_tokenizer(merges) -> "tokenizers.Tokenizer":
@@ -215,7 +202,7 @@ def train_byte_bpe(texts: Iterable[str], vocab_size: int, *, min_frequency: int 
 
     counts = byte_level_words(texts)
     base = len(BPE_SPECIAL_TOKENS) + len(pre_tokenizers.ByteLevel.alphabet())
-    _check_int(vocab_size, "vocab_size", 1)
+    check_int("vocab_size", vocab_size, low=1)
     if vocab_size < base:
         raise ValueError(f"vocab_size={vocab_size} cannot hold {len(BPE_SPECIAL_TOKENS)} special tokens "
                          f"and 256 bytes: use vocab_size >= {base}")

@@ -14,7 +14,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from bertcore.training.batching import _check_texts, bucket_batches, collate, encode_ids
+from bertcore._checks import check_texts
+from bertcore.training.batching import bucket_batches, collate, encode_ids
 from bertcore.training.finetune import SequenceClassifier, _label_ids, train_steps
 from bertcore.config import BertConfig
 from bertcore.encoder import BertModel
@@ -67,7 +68,7 @@ def cosine_hidden_loss(student_hidden: torch.Tensor, teacher_hidden: torch.Tenso
 def teacher_outputs(teacher: SequenceClassifier, tokenizer, texts: Sequence[str], *,
                     max_len: int = 64, batch_size: int = 64) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """Teacher logits (N, C) and last hidden states (one (T_i, H) tensor per text), in input order."""
-    texts = _check_texts(texts)
+    texts = check_texts(texts)
     ids = encode_ids(tokenizer, texts, max_len)
     logits = torch.zeros(len(ids), len(teacher.labels))
     hidden: list[torch.Tensor] = [torch.empty(0)] * len(ids)
@@ -93,7 +94,7 @@ def distil(student: SequenceClassifier, tokenizer, texts: Sequence[str], labels:
     """
     if not isinstance(student, SequenceClassifier):
         raise TypeError("student must be a SequenceClassifier")
-    texts = _check_texts(texts)
+    texts = check_texts(texts)
     y = torch.tensor(_label_ids(student, labels))
     if not (len(texts) == len(y) == len(teacher_logits)):
         raise ValueError(f"need as many texts ({len(texts)}), labels ({len(y)}) and teacher rows ({len(teacher_logits)})")

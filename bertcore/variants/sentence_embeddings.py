@@ -16,7 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from bertcore.training.batching import _check_positive_int, _check_texts, bucket_batches, collate
+from bertcore._checks import check_positive_int, check_texts
+from bertcore.training.batching import bucket_batches, collate
 from bertcore.training.batching import encode_ids
 
 POOLINGS = ("cls", "mean", "max")
@@ -49,8 +50,8 @@ def encode_pooled(texts: Sequence[str], tokenizer, model, *, poolings: Sequence[
     (L + 1, N, H), the mean-pooled output of the embeddings (0) and of every layer.
     Works with a Hugging Face ``BertModel`` and with ``bertcore.BertModel``.
     """
-    texts = _check_texts(texts)
-    _check_positive_int("batch_size", batch_size)
+    texts = check_texts(texts)
+    check_positive_int("batch_size", batch_size)
     unknown = [p for p in poolings if p not in POOLINGS]
     if unknown or not poolings:
         raise ValueError(f"poolings must be a non-empty subset of {POOLINGS}, got {list(poolings)}")
@@ -107,7 +108,7 @@ def cached_encode_pooled(texts: Sequence[str], tokenizer, model, *, max_length: 
     The key covers the texts, max_length, all_layers, the vocabulary size and the weights'
     fingerprint, so a different model or setting never reads a stale file.
     """
-    texts = _check_texts(texts)
+    texts = check_texts(texts)
     folder = Path(cache_dir) if cache_dir is not None else CACHE_DIR
     key = hashlib.sha1("\n".join(texts).encode())
     key.update(f"|{max_length}|{all_layers}|{len(tokenizer)}|{fingerprint(model)}".encode())
@@ -130,7 +131,7 @@ def cosine_top_k(queries: torch.Tensor, corpus: torch.Tensor, k: int = 5) -> tup
             raise ValueError(f"{name} must be a 2-d tensor (rows = texts), got {getattr(t, 'shape', type(t))}")
     if queries.shape[1] != corpus.shape[1]:
         raise ValueError(f"queries have {queries.shape[1]} dims but the corpus has {corpus.shape[1]}")
-    _check_positive_int("k", k)
+    check_positive_int("k", k)
     if k > corpus.shape[0]:
         raise ValueError(f"k={k} is larger than the corpus ({corpus.shape[0]} rows)")
     scores = F.normalize(queries, dim=-1) @ F.normalize(corpus, dim=-1).T  # (Q, N) cosine similarities

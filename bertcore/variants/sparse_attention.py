@@ -15,10 +15,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-
-def _check_int(name: str, value, low: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+from bertcore._checks import check_int
 
 
 def _global_index(global_tokens: Sequence[int], T: int) -> torch.Tensor:
@@ -32,8 +29,8 @@ def _global_index(global_tokens: Sequence[int], T: int) -> torch.Tensor:
 
 def sliding_window_mask(T: int, radius: int) -> torch.Tensor:
     """(T, T) band: i may attend to j when |i - j| <= radius, e.g. ``sliding_window_mask(5, 1)``."""
-    _check_int("T", T, 1)
-    _check_int("radius", radius, 0)
+    check_int("T", T, low=1)
+    check_int("radius", radius, low=0)
     pos = torch.arange(T)
     return (pos[:, None] - pos[None, :]).abs() <= radius  # (T, T) bool
 
@@ -54,7 +51,7 @@ def bigbird_mask(T: int, radius: int, n_random: int, global_tokens: Sequence[int
     Random keys are drawn, without replacement, among the keys a query does not see yet;
     pass a seeded ``torch.Generator`` for a reproducible pattern.
     """
-    _check_int("n_random", n_random, 0)
+    check_int("n_random", n_random, low=0)
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError("generator must be a torch.Generator, e.g. torch.Generator().manual_seed(0)")
     mask = longformer_mask(T, radius, global_tokens)
@@ -74,7 +71,7 @@ def attention_flops(mask: torch.Tensor, head_dim: int) -> int:
     """
     if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool or mask.dim() != 2:
         raise TypeError("mask must be a (T, T) bool tensor, e.g. sliding_window_mask(T, radius)")
-    _check_int("head_dim", head_dim, 1)
+    check_int("head_dim", head_dim, low=1)
     return 2 * 2 * int(mask.sum()) * head_dim
 
 
@@ -92,7 +89,7 @@ def local_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, radius: i
     if not q.shape == k.shape == v.shape:
         raise ValueError(f"q, k, v must have the same shape (self-attention), got "
                          f"{tuple(q.shape)}, {tuple(k.shape)}, {tuple(v.shape)}")
-    _check_int("radius", radius, 0)
+    check_int("radius", radius, low=0)
     B, H, T, D = q.shape
     w = max(radius, 1)                       # block size: neighbours within radius are <= 1 block away
     nb = math.ceil(T / w)                    # number of query blocks

@@ -1,7 +1,7 @@
 """Generate the API index of ``bertcore`` for book/bertcore.md, so the page never goes stale.
 
 Reads the source with ``ast`` (nothing is imported or executed): for every module of
-``bertcore/``, its summary line, its public functions and classes with the first line of
+``bertcore/`` and its subpackages, its summary line, its public functions and classes with the first line of
 their docstrings, and the test files that import it (``from bertcore.X import``,
 ``import bertcore.X``) or use one of its names through the package (``bc.name``,
 ``from bertcore import name``). The result is written to ``_build/generated/bertcore_api.md``,
@@ -24,19 +24,26 @@ def _first_line(node) -> str:
 
 
 def _exports() -> dict[str, str]:
-    """bertcore/__init__.py's name -> module map (``_EXPORTS``)."""
+    """Name -> defining module (dotted, without ``bertcore.``) of ``bertcore/__init__.py``'s re-exports."""
     tree = ast.parse((ROOT / "bertcore" / "__init__.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "_EXPORTS" for t in node.targets):
-            return ast.literal_eval(node.value)
-    return {}
+    return {alias.asname or alias.name: node.module.removeprefix("bertcore.")
+            for node in tree.body if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bertcore.")
+            for alias in node.names}
+
+
+def _modules() -> list[tuple[str, Path]]:
+    """(dotted name, path) of every module: the core first, then each subpackage."""
+    paths = sorted((ROOT / "bertcore").rglob("*.py"), key=lambda p: (len(p.relative_to(ROOT).parts), str(p)))
+    return [(".".join(p.relative_to(ROOT / "bertcore").with_suffix("").parts), p) for p in paths
+            if p.name != "__init__.py" and not p.name.startswith("_")]
 
 
 def _tests_using(module: str, names: set[str]) -> list[str]:
     hits = []
     for test in sorted((ROOT / "tests").glob("test_*.py")):
         src = test.read_text(encoding="utf-8")
-        direct = re.search(rf"(from bertcore\.{module} import|import bertcore\.{module}\b|bertcore\.{module}\.)", src)
+        mod = re.escape(module)
+        direct = re.search(rf"(from bertcore\.{mod} import|import bertcore\.{mod}\b|bertcore\.{mod}\.)", src)
         via_package = any(re.search(rf"\b(bc|bertcore)\.{re.escape(n)}\b", src) or
                           re.search(rf"from bertcore import [^\n]*\b{re.escape(n)}\b", src) for n in names)
         if direct or via_package:
@@ -47,10 +54,7 @@ def _tests_using(module: str, names: set[str]) -> list[str]:
 def render() -> str:
     exports = _exports()
     lines = ["| module | public names (first docstring line) | tests |", "|---|---|---|"]
-    for path in sorted((ROOT / "bertcore").glob("*.py")):
-        if path.name == "__init__.py":
-            continue
-        module = path.stem
+    for module, path in _modules():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         items = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))
                  and not n.name.startswith("_")]
@@ -75,7 +79,7 @@ def _outdated(app, env, added, changed, removed):
     if doc not in env.all_docs:
         return []
     read_at = env.all_docs[doc]  # mtime of the last read, in microseconds
-    newest = max(p.stat().st_mtime for p in [*(ROOT / "bertcore").glob("*.py"), *(ROOT / "tests").glob("*.py")])
+    newest = max(p.stat().st_mtime for p in [*(ROOT / "bertcore").rglob("*.py"), *(ROOT / "tests").glob("*.py")])
     return [doc] if newest * 1e6 > read_at else []
 
 
