@@ -11,7 +11,8 @@
 # scripts run); its sha512 integrity is checked against the pin below. Files land in
 # assets/vendor/ (git-ignored); assets/vendor/.fetched marks success (see the Makefile).
 # Without npm (or without the registry) the script warns and exits 0: the book then
-# loads these files from public CDNs and is NOT readable offline.
+# loads these files from public CDNs and is NOT readable offline. Under `make test`
+# (BERTBOOK_REQUIRE_ALL=1) it fails instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DEST=assets/vendor
@@ -32,6 +33,8 @@ warn() {
   echo "WARNING: from public CDNs and will NOT render offline. Install npm and rerun" >&2
   echo "WARNING: 'bash scripts/fetch_assets.sh' (or 'make assets') to fix this." >&2
   rm -f "$STAMP"
+  # `make test` (and so CI) sets BERTBOOK_REQUIRE_ALL=1: a book that needs CDNs must not pass
+  [ "${BERTBOOK_REQUIRE_ALL:-0}" = "1" ] && { echo "ERROR: offline assets are required here" >&2; exit 1; }
   exit 0
 }
 

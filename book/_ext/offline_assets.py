@@ -16,6 +16,7 @@ and a notice is printed: the book still builds but needs internet to show maths 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -38,6 +39,8 @@ def offline_ready() -> bool:
 
 def _configure(app, config):
     if not offline_ready():
+        if os.environ.get("BERTBOOK_REQUIRE_ALL") == "1":  # `make test`: never fall back to CDNs
+            raise RuntimeError("assets/vendor/ is incomplete: run `make assets` (needs npm)")
         print("NOTICE offline_assets: assets/vendor/ is incomplete (run `make assets`); "
               "MathJax and the widget manager load from CDNs: this book needs internet to render.",
               file=sys.stderr)
