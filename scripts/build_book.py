@@ -82,7 +82,7 @@ def main() -> int:
     from jupyter_book.sphinx import build_sphinx
 
     outdir = BUILD / args.builder
-    doctrees = BUILD / ".doctrees"
+    doctrees = BUILD / (".doctrees" if args.builder == "html" else f".doctrees-{args.builder}")
     overrides = {"external_toc_path": (ROOT / "_toc.yml").as_posix(), "latex_individualpages": False}
     # Outputs depend on the model, which the notebooks' code does not show: one execution
     # cache per model, and every page re-read when the model differs from the last build.
@@ -110,9 +110,10 @@ def main() -> int:
     wall = time.perf_counter() - start
     rows = exec_table(doctrees)
     BUILD.mkdir(exist_ok=True)
-    model_stamp.write_text(model)
-    (BUILD / "execution.json").write_text(json.dumps({"mode": args.mode, "wall_seconds": wall,
-                                                      "notebooks": rows}, indent=1))
+    if args.builder == "html":  # the HTML build is the one whose statistics the book reports
+        model_stamp.write_text(model)
+        (BUILD / "execution.json").write_text(json.dumps({"mode": args.mode, "wall_seconds": wall,
+                                                          "notebooks": rows}, indent=1))
     all_ok = print_table(rows, wall)
     if isinstance(result, Exception) or result != 0 or not all_ok:
         print(f"\nBuild FAILED (status {result!r}): see the warnings above; "
