@@ -76,8 +76,11 @@ test: setup assets browser lint
 bench: setup
 	$(PY) benchmarks/run_all.py
 
+# Notebooks in committed form (outputs stripped, Colab setup cell, solutions folded) and the
+# generated parts of README.md (bertcore's layout, the install line): run before committing.
 clean-notebooks: setup
 	$(PY) scripts/clean_notebooks.py chapters/*.ipynb
+	$(PY) scripts/sync_readme.py
 
 clean:
 	rm -rf _build .jupyter_cache

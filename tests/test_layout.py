@@ -62,7 +62,7 @@ def test_chapters_use_one_import_style():
         assert not re.search(r"^\s*(from bertcore[\w.]* import|import bertcore\.)", code, re.M), nb.name
 
 
-def test_readme_layout_is_current():
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "readme_layout.py"), "--check"],
+def test_readme_is_current():
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "sync_readme.py"), "--check"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
