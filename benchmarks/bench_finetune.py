@@ -1,9 +1,10 @@
 """Fine-tuning accuracy, macro-F1 and time of the book's settings, against the TF-IDF baseline.
 
 Usage: .venv/bin/python benchmarks/bench_finetune.py [topics|reviews ...]   (default: both)
-Trains every time with bertcore.support.finetuned_models.DEFAULTS (the cache is not used, so the time is real), evaluates on the
-test split and prints one row per task; main() returns the rows. Also records the machine load,
-because on a shared CPU the wall-clock time says as much about the neighbours as about us.
+Trains every time with bertcore.support.finetuned_models.FINE_TUNE_DEFAULTS (the cache is not
+used, so the time is real), evaluates on the test split and prints one row per task; main()
+returns the rows. Also records the machine load, because on a shared CPU the wall-clock time
+says as much about the neighbours as about us.
 """
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ import torch  # noqa: E402
 
 import bertcore  # noqa: E402
 from bertcore.analysis.baselines import tfidf_baseline  # noqa: E402
-from bertcore.training.finetune import SequenceClassifier, evaluate_classifier, fine_tune, init_head_from_probe  # noqa: E402
-from bertcore.support.finetuned_models import DEFAULTS, TASKS  # noqa: E402
 from bertcore.analysis.metrics import classification_scores  # noqa: E402
+from bertcore.support.finetuned_models import FINE_TUNE_DEFAULTS, TASKS  # noqa: E402
+from bertcore.training.finetune import SequenceClassifier, evaluate_classifier, fine_tune, init_head_from_probe  # noqa: E402
 
 
 def bench_task(task: str, tokenizer, encoder, settings: dict) -> dict:
@@ -56,11 +57,11 @@ def bench_task(task: str, tokenizer, encoder, settings: dict) -> dict:
 def main(tasks: list[str] | None = None) -> dict:
     tasks = tasks or sorted(TASKS)
     tokenizer, encoder = bertcore.load_pretrained()
-    print(f"settings: {DEFAULTS}")
-    rows = [bench_task(t, tokenizer, encoder, DEFAULTS) for t in tasks]
+    print(f"settings: {FINE_TUNE_DEFAULTS}")
+    rows = [bench_task(t, tokenizer, encoder, FINE_TUNE_DEFAULTS) for t in tasks]
     table = pd.DataFrame(rows).set_index("task")
     print(table.round(3).to_string())
-    return {"settings": DEFAULTS, "results": rows}
+    return {"settings": FINE_TUNE_DEFAULTS, "results": rows}
 
 
 if __name__ == "__main__":

@@ -36,8 +36,9 @@ def setup_source() -> str:
             "import sys\n\n"
             'if "google.colab" in sys.modules:\n')
     if not url:
-        return head + ('    raise RuntimeError("This copy of the book names no repository (repository.url in _config.yml), "\n'
-                       '                       "so Colab cannot install its package: run it with `make lab`.")')
+        return head + ('    raise RuntimeError("This copy of the book names no repository (repository.url in "\n'
+                       '                       "_config.yml), so Colab cannot install its package: "\n'
+                       '                       "run it with `make lab`.")')
     return head + ("    import subprocess\n\n"
                    '    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",\n'
                    f'                    "bertcore @ git+{url}@{branch}"], check=True)')

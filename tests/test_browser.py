@@ -142,8 +142,8 @@ def test_page(browser, server, path):
         info["widget_views"] = n_widgets
         if n_widgets:
             page.wait_for_function(
-                f"() => document.querySelectorAll('.widget-interact, .jupyter-widgets.widget-container')"
-                f".length > 0", timeout=TIMEOUT_MS)
+                "() => document.querySelectorAll('.widget-interact, .jupyter-widgets.widget-container')"
+                ".length > 0", timeout=TIMEOUT_MS)
             controls = page.locator(".widget-slider, .widget-dropdown, .widget-toggle-buttons, "
                                     ".widget-checkbox, .widget-text, .widget-radio, .widget-select")
             info["widget_controls"] = controls.count()

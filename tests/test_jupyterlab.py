@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from test_browser import CHROMIUM, CHROMIUM_ARGS, _missing
 
 ROOT = Path(__file__).resolve().parents[1]

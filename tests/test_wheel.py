@@ -74,7 +74,7 @@ def test_installed_wheel_executes_a_chapter_outside_the_repository(wheel, tmp_pa
     _run(str(python), "-c", (
         "import nbformat; from nbclient import NotebookClient; "
         f"nb = nbformat.read('{CHAPTER.name}', as_version=4); "
-        "NotebookClient(nb, kernel_name='bertcore-wheel', timeout=600, resources={'metadata': {'path': '.'}}).execute()"),
-        cwd=work, env=env, timeout=900)
+        "NotebookClient(nb, kernel_name='bertcore-wheel', timeout=600, "
+        "resources={'metadata': {'path': '.'}}).execute()"), cwd=work, env=env, timeout=900)
     after = sorted(p for p in (site / "bertcore").rglob("*") if "__pycache__" not in p.parts)
     assert after == before, "the chapter wrote into site-packages"
