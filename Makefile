@@ -9,6 +9,9 @@ ASSETS_STAMP := assets/vendor/.fetched
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
+# bertcore's caches (fine-tuned models, embeddings, ...): inside the repository for make's runs,
+# so `make clean` drops them; an installed package uses the user cache folder instead.
+export BERTCORE_CACHE ?= $(CURDIR)/data/cache
 
 .PHONY: all setup assets browser book book-force test unit lint lab pdf clean clean-notebooks bench
 
@@ -83,4 +86,4 @@ clean-notebooks: setup
 	$(PY) scripts/sync_readme.py
 
 clean:
-	rm -rf _build .jupyter_cache
+	rm -rf _build .jupyter_cache data/cache
