@@ -1,6 +1,7 @@
 """Scaled dot-product and multi-head self-attention, written out for reading.
 
-Simplifies: no dropout on the weights at inference, no key/value cache, no fused kernels.
+Simplifies: no key/value cache, no fused kernels. Dropout sits where BERT and Hugging Face's
+``BertSelfAttention`` put it, on the attention probabilities (training only).
 Masks are boolean with True = "may attend", which is easier to read than additive -inf masks.
 """
 from __future__ import annotations
@@ -29,11 +30,12 @@ def _check_mask(mask: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
     return mask
 
 
-def scaled_dot_product_attention(q, k, v, mask=None):
+def scaled_dot_product_attention(q, k, v, mask=None, dropout=None):
     """softmax(q k^T / sqrt(d) + mask) v, e.g. ``out, w = scaled_dot_product_attention(q, q, q)``.
 
     q: (B, H, Tq, D), k: (B, H, Tk, D), v: (B, H, Tk, Dv); mask: bool, broadcastable to
-    (B, H, Tq, Tk), True where a query may attend to a key. Returns (output, weights).
+    (B, H, Tq, Tk), True where a query may attend to a key. ``dropout`` (e.g. an ``nn.Dropout``)
+    is applied to the weights before they multiply v. Returns (output, weights).
     """
     for name, t in (("q", q), ("k", k), ("v", v)):
         if not isinstance(t, torch.Tensor):
@@ -44,6 +46,8 @@ def scaled_dot_product_attention(q, k, v, mask=None):
         raise ValueError(f"q and k need the same last dim, got {q.shape[-1]} and {k.shape[-1]}")
     if k.shape[-2] != v.shape[-2]:
         raise ValueError(f"k and v need the same length, got {k.shape[-2]} and {v.shape[-2]}")
+    if dropout is not None and not callable(dropout):
+        raise TypeError(f"dropout must be None or a callable such as nn.Dropout(0.1), got {type(dropout).__name__}")
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (B, H, Tq, Tk)
     if mask is not None:
         mask = _check_mask(mask, scores)
@@ -51,6 +55,11 @@ def scaled_dot_product_attention(q, k, v, mask=None):
         # uniform distribution instead of NaN (the same choice transformers makes)
         scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)
     weights = scores.softmax(dim=-1)  # (B, H, Tq, Tk), each row sums to 1
+    if dropout is not None:
+        # BERT drops whole attention links: zero some weights, scale the rest by 1/(1-p).
+        # The weights returned are these dropped ones, as transformers' eager BertSelfAttention
+        # returns them as `attentions` in train mode (in eval mode dropout is the identity).
+        weights = dropout(weights)
     return weights @ v, weights  # (B, H, Tq, Dv), (B, H, Tq, Tk)
 
 
@@ -88,7 +97,7 @@ class MultiHeadAttention(nn.Module):
         if not isinstance(x, torch.Tensor) or x.dim() != 3:
             raise ValueError(f"x must be a (B, T, hidden) tensor, got {getattr(x, 'shape', type(x))}")
         q, k, v = (self.split_heads(proj(x)) for proj in (self.query, self.key, self.value))
-        context, weights = scaled_dot_product_attention(q, k, v, mask)  # (B, H, T, D)
+        context, weights = scaled_dot_product_attention(q, k, v, mask, self.dropout)  # (B, H, T, D)
         B, H, T, D = context.shape
         merged = context.transpose(1, 2).reshape(B, T, H * D)  # heads side by side again
-        return self.output(self.dropout(merged)), weights
+        return self.output(merged), weights

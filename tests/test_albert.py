@@ -2,9 +2,8 @@
 import pytest
 import torch
 
-from bertcore.variants.albert import (SHARING, AlbertModel, albert_parameters, config_from_hf_albert,
-                             hf_albert_key)
 from bertcore.config import BertConfig
+from bertcore.variants.albert import SHARING, AlbertModel, albert_parameters, config_from_hf_albert, hf_albert_key
 
 
 def _count(model):
@@ -81,6 +80,47 @@ def test_outputs_equal_transformers_albert():
     real = mask.bool()
     assert (ref.last_hidden_state - out.last_hidden_state)[real].abs().max() < 1e-5
     assert (ref.pooler_output - out.pooler_output).abs().max() < 1e-5
+
+
+def test_train_mode_with_attention_dropout_equals_transformers_albert():
+    """Same seed, same dropout masks: outputs and gradients agree (measured difference ~1e-13).
+
+    hidden_dropout_prob is 0 here because ``transformers.AlbertLayer`` never applies dropout
+    after the FFN (it builds ``self.dropout`` but does not call it), while the original ALBERT
+    code (``attention_ffn_block``) and bertcore's ``BertLayer`` do; the released ALBERT v2
+    configurations use 0 for both dropouts anyway.
+    """
+    from transformers import AlbertConfig
+    from transformers import AlbertModel as HFAlbert
+
+    hf_config = AlbertConfig(vocab_size=200, embedding_size=16, hidden_size=48, num_hidden_layers=3,
+                             num_attention_heads=4, intermediate_size=96, hidden_dropout_prob=0.0,
+                             attention_probs_dropout_prob=0.1, attn_implementation="eager")
+    torch.manual_seed(0)
+    hf = HFAlbert(hf_config, add_pooling_layer=True).train()
+    ours = AlbertModel(*config_from_hf_albert(hf_config), sharing="all").train()
+    ours.load_hf_state_dict(hf.state_dict())
+    ids = torch.randint(5, 200, (2, 9), generator=torch.Generator().manual_seed(1))
+    mask = torch.ones(2, 9, dtype=torch.long)
+    mask[1, 6:] = 0
+    torch.manual_seed(4)
+    ref = hf(input_ids=ids, attention_mask=mask, output_attentions=True)
+    torch.manual_seed(4)
+    out = ours(ids, None, mask)
+    real = mask.bool()
+    assert (ref.last_hidden_state - out.last_hidden_state)[real].abs().max() < 1e-5
+    for a, b in zip(ref.attentions, out.attentions, strict=True):
+        assert (a - b).abs().max() < 1e-5
+    keys = real[:, None, None, :].expand_as(out.attentions[0])  # links to real (not padding) tokens
+    assert any((a[keys] == 0).any() for a in out.attentions)  # dropout really acted on the probabilities
+    ref.last_hidden_state[real].sum().backward()
+    out.last_hidden_state[real].sum().backward()
+    torch.testing.assert_close(ours.embeddings.word_embeddings.weight.grad,
+                               hf.embeddings.word_embeddings.weight.grad, atol=1e-5, rtol=1e-4)
+    shared = hf.encoder.albert_layer_groups[0].albert_layers[0]
+    torch.testing.assert_close(ours.layers[0].attention.query.weight.grad, shared.attention.query.weight.grad,
+                               atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(ours.layers[0].intermediate.weight.grad, shared.ffn.weight.grad, atol=1e-5, rtol=1e-4)
 
 
 def test_validation_and_key_map():

@@ -51,6 +51,40 @@ def test_multi_head_module_equals_manual_computation():
     assert weights.shape == (2, 4, 6, 6)
 
 
+def test_dropout_acts_on_the_probabilities_before_v():
+    """As BERT: out = dropout(softmax(q k^T / sqrt d)) v; the dropped weights are returned."""
+    g = torch.Generator().manual_seed(2)
+    q, k, v = (torch.randn(2, 3, 5, 8, generator=g) for _ in range(3))
+    keep = torch.rand(2, 3, 5, 5, generator=g) > 0.3  # a fixed, inspectable dropout mask
+
+    def dropout(w):
+        return w * keep / 0.7
+
+    out, weights = scaled_dot_product_attention(q, k, v, dropout=dropout)
+    probs = (q @ k.transpose(-2, -1) / 8 ** 0.5).softmax(-1)
+    torch.testing.assert_close(weights, probs * keep / 0.7, atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(out, (probs * keep / 0.7) @ v, atol=1e-6, rtol=1e-5)
+
+
+def test_multi_head_module_in_train_mode_drops_attention_probabilities():
+    """Same seed, same draws: the module equals BERT's order softmax -> dropout -> @ v -> output."""
+    torch.manual_seed(0)
+    mha = MultiHeadAttention(32, 4, attention_probs_dropout_prob=0.25).train()
+    x = torch.randn(2, 6, 32)
+    torch.manual_seed(1)
+    out, weights = mha(x)
+    q, k, v = (mha.split_heads(p(x)) for p in (mha.query, mha.key, mha.value))
+    probs = (q @ k.transpose(-2, -1) / 8 ** 0.5).softmax(-1)  # (B, H, T, T)
+    torch.manual_seed(1)
+    dropped = F.dropout(probs, 0.25, training=True)
+    ref = mha.output((dropped @ v).transpose(1, 2).reshape(2, 6, 32))  # no dropout after merging heads
+    torch.testing.assert_close(weights, dropped, atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(out, ref, atol=1e-6, rtol=1e-5)
+    assert (weights == 0).any() and not torch.allclose(weights.sum(-1), torch.ones(2, 4, 6))
+    mha.eval()  # eval: dropout is the identity, rows sum to 1 again
+    torch.testing.assert_close(mha(x)[1], probs, atol=1e-6, rtol=1e-5)
+
+
 @pytest.mark.parametrize(
     "args, error, message",
     [
@@ -73,6 +107,8 @@ def test_bad_masks_raise_clear_errors():
         scaled_dot_product_attention(q, q, q, torch.ones(4, 4, dtype=torch.bool))
     with pytest.raises(TypeError, match="torch.Tensor or None"):
         scaled_dot_product_attention(q, q, q, [[True]])
+    with pytest.raises(TypeError, match="nn.Dropout"):
+        scaled_dot_product_attention(q, q, q, dropout=0.1)
 
 
 def test_bad_module_arguments():

@@ -48,18 +48,82 @@ def test_statistics_match_theory_over_1e5_tokens():
     assert within(n_same, n_sel, 0.1 + 0.1 / V)
 
 
-def test_reference_collator_has_the_same_statistics():
+def chi2_uniform_ok(ids, lo, hi, bins=100):
+    """Chi-square of ids against uniform on [lo, hi) over ``bins`` equal bins (hi - lo divisible by bins).
+
+    Under uniformity the statistic has mean bins - 1 and sd sqrt(2 (bins - 1)); accept up to 5 sd.
+    """
+    counts = torch.bincount((ids - lo) * bins // (hi - lo), minlength=bins).double()
+    expected = ids.numel() / bins
+    stat = float(((counts - expected) ** 2 / expected).sum())
+    return counts.numel() == bins and stat <= bins - 1 + SIGMAS * math.sqrt(2 * (bins - 1))
+
+
+def test_bertcore_and_the_reference_collator_have_the_same_statistics():
+    """Selection 15% of ordinary tokens, then 80% [MASK] / 10% random / 10% unchanged, for both."""
     from transformers import BertTokenizerFast, DataCollatorForLanguageModeling
 
     import bertcore
 
     tokenizer = BertTokenizerFast.from_pretrained(str(bertcore.packaged_model_path()))
-    torch.manual_seed(0)  # the collator draws from the global generator
+    assert (len(tokenizer), tokenizer.mask_token_id) == (V, MASK) and set(tokenizer.all_special_ids) == set(SPECIAL)
     x = batch()
+    torch.manual_seed(0)  # the collator draws from the global generator
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15)
-    out = collator.torch_mask_tokens(x.clone())
-    n, n_sel, n_mask, n_rand, n_same = proportions(x, *out)
-    assert within(n_sel, n, 0.15) and within(n_mask, n_sel, 0.8) and within(n_rand, n_sel, 0.1)
+    theirs = collator.torch_mask_tokens(x.clone())
+    ours = mask_tokens(x, vocab_size=V, mask_token_id=MASK, special_token_ids=SPECIAL,
+                       generator=torch.Generator().manual_seed(0))
+    for masked, labels in (theirs, ours):
+        n, n_sel, n_mask, n_rand, n_same = proportions(x, masked, labels)
+        assert n >= 100_000
+        assert within(n_sel, n, 0.15) and within(n_mask, n_sel, 0.8)
+        assert within(n_rand, n_sel, 0.1 * (1 - 1 / V)) and within(n_same, n_sel, 0.1 + 0.1 / V)
+        special = torch.isin(x, torch.tensor(SPECIAL))
+        assert (labels[special] == -100).all() and torch.equal(masked[special], x[special])
+
+
+def test_random_replacements_are_uniform_over_the_whole_vocabulary_like_the_collator():
+    """Every selected token replaced at random (>250k draws): special ids included, as in BERT.
+
+    The share of draws landing on the 5 special ids is binomial(n, 5 / V): about 42 expected,
+    sd 6.5, so the 5-sd band [10, 75] excludes the old behaviour (never a special id).
+    """
+    from transformers import BertTokenizerFast, DataCollatorForLanguageModeling
+
+    import bertcore
+
+    x = batch(rows=1000)
+    eligible = ~torch.isin(x, torch.tensor(SPECIAL))
+    tokenizer = BertTokenizerFast.from_pretrained(str(bertcore.packaged_model_path()))
+    torch.manual_seed(1)
+    collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=1.0, mask_replace_prob=0.0,
+                                               random_replace_prob=1.0)
+    theirs, _ = collator.torch_mask_tokens(x.clone())
+    ours, _ = mask_tokens(x, vocab_size=V, mask_token_id=MASK, special_token_ids=SPECIAL, mlm_probability=1.0,
+                          mask_fraction=0.0, random_fraction=1.0, generator=torch.Generator().manual_seed(1))
+    for masked in (theirs, ours):
+        drawn = masked[eligible]
+        assert drawn.numel() > 250_000
+        assert within(int(torch.isin(drawn, torch.tensor(SPECIAL)).sum()), drawn.numel(), len(SPECIAL) / V)
+        assert chi2_uniform_ok(drawn[drawn < 30500], 0, 30500, bins=100)
+
+
+def test_random_from_non_special_is_uniform_over_ordinary_ids():
+    """Small vocabulary (100 ids, 5 special) so every id gets ~1000 draws: vocab vs non_special."""
+    x = torch.randint(5, 100, (500, 200), generator=torch.Generator().manual_seed(0))
+    kw = dict(vocab_size=100, mask_token_id=4, special_token_ids=[0, 1, 2, 3], mlm_probability=1.0,
+              mask_fraction=0.0, random_fraction=1.0)
+    whole, _ = mask_tokens(x, **kw, generator=torch.Generator().manual_seed(1))
+    assert within(int((whole < 5).sum()), whole.numel(), 5 / 100)  # specials and [MASK] drawn too
+    assert chi2_uniform_ok(whole.flatten(), 0, 100)
+    plain, _ = mask_tokens(x, **kw, random_from="non_special", generator=torch.Generator().manual_seed(1))
+    assert plain.min() == 5  # never [PAD]/[UNK]/[CLS]/[SEP] (0-3) nor [MASK] (4)
+    assert chi2_uniform_ok(plain.flatten(), 5, 100, bins=95)
+    words, _ = whole_word_mask(x, torch.zeros_like(x, dtype=torch.bool), **kw, random_from="non_special",
+                               generator=torch.Generator().manual_seed(2))
+    assert words.min() == 5
+    with pytest.raises(ValueError, match="random_from must be one of"):
+        mask_tokens(x, **kw, random_from="ordinary")
 
 
 def test_specials_and_padding_never_selected_and_labels_elsewhere_ignored():
@@ -81,11 +145,11 @@ def test_attention_mask_protects_padding_even_without_pad_in_specials():
     assert (labels[attention == 0] == -100).all()
 
 
-def test_random_replacements_are_never_special():
+def test_non_special_replacements_are_never_special():
     x = batch(rows=100)
     masked, labels = mask_tokens(x, vocab_size=V, mask_token_id=MASK, special_token_ids=SPECIAL,
                                  mlm_probability=1.0, mask_fraction=0.0, random_fraction=1.0,
-                                 generator=torch.Generator().manual_seed(3))
+                                 random_from="non_special", generator=torch.Generator().manual_seed(3))
     replaced = masked[labels != -100]
     assert replaced.numel() > 10_000
     assert not torch.isin(replaced, torch.tensor(SPECIAL)).any()
