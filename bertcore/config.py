@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, fields
 
 from torch import nn
 
+from bertcore._checks import check_finite
+
 
 @dataclass
 class BertConfig:
@@ -39,6 +41,9 @@ class BertConfig:
             )
         if self.hidden_act not in ACTIVATIONS:
             raise ValueError(f"hidden_act must be one of {sorted(ACTIVATIONS)}, got {self.hidden_act!r}")
+        for name in ("hidden_dropout_prob", "attention_probs_dropout_prob"):
+            check_finite(name, getattr(self, name), 0.0, 1.0)
+        check_finite("layer_norm_eps", self.layer_norm_eps, 0.0, low_open=True)
 
     @classmethod
     def base(cls, **kw) -> "BertConfig":

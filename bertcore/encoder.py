@@ -1,9 +1,11 @@
 """A BERT encoder built from ``bertcore.attention``, loadable with Hugging Face weights.
 
-Simplifies: inference-first (dropout kept but off in eval), no gradient checkpointing, no
-cross-attention or decoder mode, no relative positions. Module names differ from Hugging
-Face's (``layers.0.attention.query`` vs ``encoder.layer.0.attention.self.query``) but map
-one to one (see ``HF_KEY_MAP``), and the config keeps Hugging Face's field names.
+Simplifies: no gradient checkpointing, no cross-attention or decoder mode, no relative
+positions. Dropout sits where ``transformers.BertModel`` puts it (after the embeddings, on the
+attention probabilities, after each sub-layer) and draws in the same order, so in train mode
+the same seed gives the same output (``tests/test_training_parity.py``). Module names differ
+from Hugging Face's (``layers.0.attention.query`` vs ``encoder.layer.0.attention.self.query``)
+but map one to one (see ``HF_KEY_MAP``), and the config keeps Hugging Face's field names.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from bertcore._checks import check_token_ids
 from bertcore.attention import MultiHeadAttention
 from bertcore.config import ACTIVATIONS, BertConfig
 
@@ -63,6 +66,34 @@ class BertOutput:
     attentions: tuple  # L tensors (B, H, T, T): bertviz's format
 
 
+def _check_inputs(config, input_ids, token_type_ids, position_ids) -> None:
+    """Shapes and id ranges of ``BertModel.forward``'s inputs, checked before any lookup."""
+    if not isinstance(input_ids, torch.Tensor) or input_ids.dim() != 2:
+        raise TypeError("input_ids must be an integer tensor of shape (B, T), e.g. "
+                        "tokenizer(texts, padding=True, return_tensors='pt')['input_ids']")
+    check_token_ids("input_ids", input_ids, config.vocab_size,
+                    "use the tokenizer that belongs to this model (vocab_size = len(tokenizer))")
+    B, T = input_ids.shape
+    if T == 0 or B == 0:
+        raise ValueError(f"input_ids has shape {(B, T)}: each row needs at least one token "
+                         "(the tokenizer adds [CLS] and [SEP], so tokenize even an empty text)")
+    limit = config.max_position_embeddings
+    if T > limit:
+        raise ValueError(
+            f"input has {T} tokens but the position table has only {limit} rows: "
+            f"truncate to {limit} (tokenizer(..., truncation=True, max_length={limit})) "
+            "or split the text into windows"
+        )
+    for name, ids, size in (("token_type_ids", token_type_ids, config.type_vocab_size),
+                            ("position_ids", position_ids, limit)):
+        if ids is None or isinstance(ids, str):
+            continue
+        check_token_ids(name, ids, size, "segment A is 0, segment B is 1" if name == "token_type_ids"
+                        else f"positions run from 0 to {limit - 1}")
+        if ids.shape not in ((B, T), (1, T), (T,)):
+            raise ValueError(f"{name} must have the shape of input_ids {(B, T)}, got {tuple(ids.shape)}")
+
+
 class BertModel(nn.Module):
     """Embeddings, a stack of ``BertLayer`` and a pooler, e.g. ``BertModel(BertConfig.tiny())``."""
 
@@ -96,16 +127,8 @@ class BertModel(nn.Module):
 
     def forward(self, input_ids, token_type_ids=None, attention_mask=None, position_ids="default"):
         """Encode a batch; ``position_ids=None`` drops position embeddings altogether."""
-        if not isinstance(input_ids, torch.Tensor) or input_ids.dim() != 2 or input_ids.is_floating_point():
-            raise TypeError("input_ids must be an integer tensor of shape (B, T)")
+        _check_inputs(self.config, input_ids, token_type_ids, position_ids)
         B, T = input_ids.shape
-        limit = self.config.max_position_embeddings
-        if T > limit:
-            raise ValueError(
-                f"input has {T} tokens but the position table has only {limit} rows: "
-                f"truncate to {limit} (tokenizer(..., truncation=True, max_length={limit})) "
-                "or split the text into windows"
-            )
         if token_type_ids is None:
             token_type_ids = torch.zeros_like(input_ids)
         if isinstance(position_ids, str):
@@ -128,14 +151,14 @@ class BertModel(nn.Module):
         if isinstance(source, HFBertModel):
             hf = source
         elif isinstance(source, str):
-            from bertcore.support.loading import _quiet
+            from bertcore.support.loading import load_hf_bert
 
-            with _quiet():
-                hf = HFBertModel.from_pretrained(source)
+            hf = load_hf_bert(source)  # refuses a non-BERT checkpoint or missing weights
         else:
             raise TypeError("source must be a folder, a hub id or a transformers.BertModel")
         model = cls(BertConfig.from_hf(hf.config))
         model.load_hf_state_dict(hf.state_dict())
+        model.name_or_path = hf.config.name_or_path  # what describe() reports
         return model.eval()
 
     def load_hf_state_dict(self, hf_state: dict) -> None:

@@ -3,6 +3,10 @@
 Simplifies: selection is an independent coin per token (Bernoulli), where the original
 pre-processing picked exactly round(15% x length) positions per sequence; the expected
 proportions are the same. Randomness always comes from an explicit generator.
+The 10% random replacement draws uniformly from the whole vocabulary, special tokens
+included, as BERT's create_pretraining_data.py (any of ``vocab_words``) and Hugging Face's
+``DataCollatorForLanguageModeling`` (``randint(len(tokenizer))``) do; ``random_from="non_special"``
+is an opt-in variant that never draws [CLS], [SEP], [PAD], [MASK] or the other special ids.
 """
 from __future__ import annotations
 
@@ -28,9 +32,17 @@ def _check_probs(mlm_probability, mask_fraction, random_fraction):
         )
 
 
-def _check_ids(input_ids, vocab_size, mask_token_id, special_token_ids, generator):
-    if not isinstance(input_ids, torch.Tensor) or input_ids.is_floating_point():
+def _check_ids(input_ids, vocab_size, mask_token_id, special_token_ids, generator, attention_mask=None):
+    if not isinstance(input_ids, torch.Tensor) or input_ids.is_floating_point() or input_ids.dtype == torch.bool:
         raise TypeError("input_ids must be an integer torch.Tensor, e.g. tokenizer(..., return_tensors='pt')['input_ids']")
+    if input_ids.dtype != torch.long:
+        raise TypeError(f"input_ids must be an integer torch.Tensor of dtype torch.long (int64), got "
+                        f"{input_ids.dtype}: pass input_ids.long()")
+    if attention_mask is not None and (not isinstance(attention_mask, torch.Tensor)
+                                       or attention_mask.shape != input_ids.shape):
+        got = tuple(attention_mask.shape) if isinstance(attention_mask, torch.Tensor) else type(attention_mask).__name__
+        raise ValueError(f"attention_mask must be a 0/1 tensor with the same shape as input_ids "
+                         f"{tuple(input_ids.shape)}, got {got}: pass the tokenizer's attention_mask")
     if not isinstance(vocab_size, int) or vocab_size <= 1:
         raise ValueError(f"vocab_size must be an int > 1, got {vocab_size!r}")
     if not isinstance(mask_token_id, int) or not 0 <= mask_token_id < vocab_size:
@@ -43,16 +55,36 @@ def _check_ids(input_ids, vocab_size, mask_token_id, special_token_ids, generato
         raise ValueError(f"input_ids must lie in [0, {vocab_size})")
 
 
+RANDOM_FROM = ("vocab", "non_special")
+
+
+def _check_random_from(random_from):
+    if random_from not in RANDOM_FROM:
+        raise ValueError(f"random_from must be one of {RANDOM_FROM}, got {random_from!r}")
+
+
+def _random_ids(shape, vocab_size, excluded, random_from, generator):
+    """Uniform random ids of ``shape``: from the whole vocabulary, or from it minus ``excluded``."""
+    if random_from == "vocab":
+        return torch.randint(vocab_size, shape, generator=generator)  # BERT and the collator
+    skip = torch.tensor(sorted({i for i in excluded if 0 <= i < vocab_size}), dtype=torch.long)  # a few ids
+    if len(skip) >= vocab_size:
+        raise ValueError("random_from='non_special' needs at least one id that is not special")
+    r = torch.randint(vocab_size - len(skip), shape, generator=generator)  # rank among allowed ids
+    # the r-th allowed id is r plus the number of excluded ids at or below it; skip[j] - j is
+    # how many allowed ids come before skip[j], so that count is a sorted search
+    return r + torch.searchsorted(skip - torch.arange(len(skip)), r, right=True)
+
+
 def _replace(input_ids, selected, vocab_size, mask_token_id, special_token_ids, mask_fraction,
-             random_fraction, generator):
+             random_fraction, generator, random_from="vocab"):
     """Apply the 80/10/10 rule to the selected positions; return (masked_ids, labels)."""
     labels = torch.where(selected, input_ids, torch.full_like(input_ids, IGNORE_INDEX))
     u = torch.rand(input_ids.shape, generator=generator)  # one uniform draw decides the fate
     to_mask = selected & (u < mask_fraction)
     to_random = selected & (u >= mask_fraction) & (u < mask_fraction + random_fraction)
-    # random replacements are ordinary tokens: never [CLS], [SEP], [PAD], [MASK] ...
-    allowed = torch.tensor(sorted(set(range(vocab_size)) - set(special_token_ids) - {mask_token_id}))
-    random_ids = allowed[torch.randint(len(allowed), input_ids.shape, generator=generator)]
+    random_ids = _random_ids(input_ids.shape, vocab_size, [*special_token_ids, mask_token_id],
+                             random_from, generator).to(input_ids.dtype)
     masked = input_ids.clone()
     masked[to_mask] = mask_token_id
     masked[to_random] = random_ids[to_random]
@@ -60,34 +92,41 @@ def _replace(input_ids, selected, vocab_size, mask_token_id, special_token_ids, 
 
 
 def mask_tokens(input_ids, *, vocab_size, mask_token_id, special_token_ids, mlm_probability=0.15,
-                mask_fraction=0.8, random_fraction=0.1, generator=None, attention_mask=None):
+                mask_fraction=0.8, random_fraction=0.1, generator=None, attention_mask=None,
+                random_from="vocab"):
     """BERT's MLM corruption, e.g. ``ids, labels = mask_tokens(x, vocab_size=30522, mask_token_id=103,
     special_token_ids=[0, 101, 102], generator=torch.Generator().manual_seed(0))``.
 
     Each ordinary token is selected with ``mlm_probability``; a selected token becomes [MASK]
-    with ``mask_fraction``, a random ordinary token with ``random_fraction``, else stays.
+    with ``mask_fraction``, a random token with ``random_fraction``, else stays. The random
+    token is uniform over the whole vocabulary (``random_from="vocab"``, as BERT), or over the
+    ids that are neither special nor [MASK] (``random_from="non_special"``).
     Labels hold the original id at selected positions and -100 elsewhere.
     """
     _check_probs(mlm_probability, mask_fraction, random_fraction)
-    _check_ids(input_ids, vocab_size, mask_token_id, special_token_ids, generator)
+    _check_ids(input_ids, vocab_size, mask_token_id, special_token_ids, generator, attention_mask)
+    _check_random_from(random_from)
     candidates = ~torch.isin(input_ids, torch.tensor(list(special_token_ids), dtype=input_ids.dtype))
     if attention_mask is not None:
         candidates &= attention_mask.bool()  # padding is never a prediction target
     coin = torch.rand(input_ids.shape, generator=generator)
     selected = candidates & (coin < mlm_probability)
     return _replace(input_ids, selected, vocab_size, mask_token_id, special_token_ids,
-                    mask_fraction, random_fraction, generator)
+                    mask_fraction, random_fraction, generator, random_from)
 
 
 def whole_word_mask(input_ids, is_continuation, *, vocab_size, mask_token_id, special_token_ids,
-                    mlm_probability=0.15, mask_fraction=0.8, random_fraction=0.1, generator=None):
+                    mlm_probability=0.15, mask_fraction=0.8, random_fraction=0.1, generator=None,
+                    random_from="vocab"):
     """Select whole words: all pieces of a word or none, e.g. ``is_continuation = tokens start with '##'``.
 
     ``is_continuation`` is a bool tensor shaped like ``input_ids``, True for '##' pieces.
-    The 80/10/10 decision is then made per token, as in the original implementation.
+    The 80/10/10 decision is then made per token, as in the original implementation;
+    ``random_from`` is as in ``mask_tokens``.
     """
     _check_probs(mlm_probability, mask_fraction, random_fraction)
     _check_ids(input_ids, vocab_size, mask_token_id, special_token_ids, generator)
+    _check_random_from(random_from)
     if not isinstance(is_continuation, torch.Tensor) or is_continuation.shape != input_ids.shape:
         raise ValueError("is_continuation must be a bool tensor with the same shape as input_ids")
     candidates = ~torch.isin(input_ids, torch.tensor(list(special_token_ids), dtype=input_ids.dtype))
@@ -99,7 +138,7 @@ def whole_word_mask(input_ids, is_continuation, *, vocab_size, mask_token_id, sp
     last_start = torch.where(boundary, positions, 0).cummax(dim=-1).values  # (B, T)
     selected = candidates & word_taken.gather(-1, last_start)  # each piece copies its word's coin
     return _replace(input_ids, selected, vocab_size, mask_token_id, special_token_ids,
-                    mask_fraction, random_fraction, generator)
+                    mask_fraction, random_fraction, generator, random_from)
 
 
 def continuation_mask(tokens: Sequence[Sequence[str]]) -> torch.Tensor:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import torch
 
+from bertcore._checks import check_finite
+
 
 def sinusoidal_positions(num_positions: int, dim: int, base: float = 10000.0) -> torch.Tensor:
     """Fixed encodings, shape (num_positions, dim), e.g. ``sinusoidal_positions(512, 768)``.
@@ -19,8 +21,7 @@ def sinusoidal_positions(num_positions: int, dim: int, base: float = 10000.0) ->
             raise ValueError(f"{name} must be a positive int, got {val!r}")
     if dim % 2:
         raise ValueError(f"dim must be even (sin/cos pairs), got {dim}")
-    if not isinstance(base, (int, float)) or isinstance(base, bool) or base <= 1:
-        raise ValueError(f"base must be a number > 1, got {base!r}")
+    check_finite("base", base, 1.0, low_open=True)
     # float64 for the angles: p / base^(2k/d) loses digits in float32 at large p
     position = torch.arange(num_positions, dtype=torch.float64)[:, None]  # (P, 1)
     k = torch.arange(0, dim, 2, dtype=torch.float64)  # (dim/2,): 0, 2, 4, ...

@@ -3,12 +3,18 @@
 Simplifies: outputs are compared structurally (tensors, arrays, numbers, strings, lists,
 tuples, dicts, nested); ``check`` prints a short report and returns a bool, never raises
 for a wrong or unfinished candidate, so a chapter can run top to bottom while the
-exercise is still open.
+exercise is still open. Each case has a time limit (``time_limit`` seconds): on the main
+thread of a POSIX process (a Jupyter kernel, pytest) a timer signal interrupts a runaway
+case; elsewhere the case runs in a daemon thread that is abandoned when it overruns (Python
+cannot kill a thread, so an infinite loop there keeps one CPU core busy until the kernel
+restarts).
 """
 from __future__ import annotations
 
 import copy
 import math
+import signal
+import threading
 import traceback
 
 _NOT_WRITTEN = "Not implemented yet: fill in the function body"
@@ -112,7 +118,7 @@ def compare(got, expected, *, atol: float = 1e-6, rtol: float = 1e-5, path: str 
             return f"{path}: expected a {type(expected).__name__}, got {type(got).__name__}"
         if len(got) != len(expected):
             return f"{path}: length {len(got)} but expected {len(expected)}"
-        for i, (g, e) in enumerate(zip(got, expected)):
+        for i, (g, e) in enumerate(zip(got, expected, strict=True)):
             reason = compare(g, e, atol=atol, rtol=rtol, path=f"{path}[{i}]")
             if reason:
                 return reason
@@ -152,6 +158,44 @@ def _call(fn, case):
     return fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
 
 
+class _TimedOut(BaseException):
+    """Raised into a case that overran its time limit (a BaseException, so a reader's
+    ``except Exception`` inside the loop cannot swallow it)."""
+
+
+def _run_limited(fn, case, limit: float | None):
+    """``_call(fn, case)``, raising ``_TimedOut`` after ``limit`` seconds (None: no limit)."""
+    if limit is None:
+        return _call(fn, case)
+    if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+        def on_alarm(signum, frame):
+            raise _TimedOut
+
+        old = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, limit, 0.25)  # repeats if a bare `except:` swallows it
+        try:
+            return _call(fn, case)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+    box = {}
+
+    def target():
+        try:
+            box["value"] = _call(fn, case)
+        except BaseException as err:  # handed to the caller below
+            box["error"] = err
+
+    worker = threading.Thread(target=target, daemon=True, name="bc.check case")
+    worker.start()
+    worker.join(limit)
+    if worker.is_alive():  # left running: threads cannot be stopped from outside
+        raise _TimedOut
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
 def _describe_case(case) -> str:
     if isinstance(case, dict):
         return ", ".join(f"{k}={_short(v, 80)}" for k, v in case.items())
@@ -161,19 +205,36 @@ def _describe_case(case) -> str:
 
 
 def check(candidate, reference, cases=(), *, name: str | None = None, atol: float = 1e-6,
-          rtol: float = 1e-5, random_cases=None, n_random: int = 5, seed: int = 0) -> CheckResult:
+          rtol: float = 1e-5, random_cases=None, n_random: int = 5, seed: int = 0,
+          time_limit: float | None = 5.0) -> CheckResult:
     """Run ``candidate`` and ``reference`` on the same inputs and print what differs.
 
     ``cases``: inputs, each a tuple of positional args or a dict of keyword args.
     ``random_cases``: optional ``f(rng) -> case`` called ``n_random`` times with one seeded
     ``torch.Generator`` (a numpy ``Generator`` instead if ``f``'s parameter is named ``np_rng``
     or annotated ``numpy.random.Generator``).
-    Returns whether all checks passed (truthy/falsy; not echoed by the notebook).
+    ``time_limit``: seconds each call may take (None: no limit); an overrun is reported as a
+    failure ("an infinite loop?"), never a hang.
+    Returns whether all checks passed (truthy/falsy; not echoed by the notebook); never raises.
     Example: ``check(my_softmax, torch.softmax_ref, [(torch.randn(3),)])``.
     """
-    label = name or getattr(candidate, "__name__", "your function")
+    label = name if isinstance(name, str) and name else getattr(candidate, "__name__", "your function")
+    try:
+        return _check(candidate, reference, cases, label=label, name=name, atol=atol, rtol=rtol,
+                      random_cases=random_cases, n_random=n_random, seed=seed, time_limit=time_limit)
+    except Exception as err:  # check's own failure is reported, never raised into the chapter
+        print(f"{label}: the check itself failed ({type(err).__name__}: {err})")
+        return CheckResult(False)
+
+
+def _check(candidate, reference, cases, *, label, name, atol, rtol, random_cases, n_random, seed,
+           time_limit) -> CheckResult:
     if not callable(candidate) or not callable(reference):
         print(f"{label}: candidate and reference must both be functions")
+        return CheckResult(False)
+    if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, (int, float))
+                                   or not 0 < time_limit < float("inf")):
+        print(f"{label}: time_limit must be a positive number of seconds or None, got {time_limit!r}")
         return CheckResult(False)
     try:
         all_cases = list(cases)
@@ -190,12 +251,20 @@ def check(candidate, reference, cases=(), *, name: str | None = None, atol: floa
         return CheckResult(False)
     for i, case in enumerate(all_cases, 1):
         try:
-            expected = _call(reference, case)
+            expected = _run_limited(reference, case, time_limit)
+        except _TimedOut:
+            print(f"{label}: the reference did not finish in {time_limit:g} s on case {i}; "
+                  "pass a larger time_limit")
+            return CheckResult(False)
         except Exception as err:  # a broken reference is the author's bug: say so plainly
             print(f"{label}: the reference itself failed on case {i} ({type(err).__name__}: {err})")
             return CheckResult(False)
         try:
-            got = _call(candidate, case)
+            got = _run_limited(candidate, case, time_limit)
+        except _TimedOut:
+            print(f"{label}: did not finish in {time_limit:g} s: an infinite loop?\n"
+                  f"  on case {i}: {_describe_case(case)} (a slow but correct function: pass time_limit=...)")
+            return CheckResult(False)
         except NotImplementedError:
             print(_NOT_WRITTEN)
             return CheckResult(False)
@@ -205,7 +274,7 @@ def check(candidate, reference, cases=(), *, name: str | None = None, atol: floa
             return CheckResult(False)
         try:
             reason = compare(got, expected, atol=atol, rtol=rtol)
-        except Exception as err:  # pragma: no cover - exotic outputs
+        except Exception as err:  # exotic outputs
             reason = f"output could not be compared ({type(err).__name__}: {err})"
         if reason:
             print(f"{label}: wrong on case {i} of {len(all_cases)}\n  input: {_describe_case(case)}\n"

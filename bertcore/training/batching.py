@@ -33,6 +33,7 @@ def bucket_batches(
     batch order is shuffled; without one (evaluation) the order is deterministic.
     """
     check_positive_int("batch_size", batch_size)
+    lengths = _check_lengths(lengths)
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError("generator must be a torch.Generator, e.g. torch.Generator().manual_seed(0)")
     lengths = list(lengths)
@@ -60,6 +61,15 @@ def collate(ids: Sequence[Sequence[int]], pad_id: int = 0) -> dict[str, torch.Te
     return {"input_ids": input_ids, "attention_mask": attention_mask}
 
 
+def _check_lengths(lengths) -> list[int]:
+    lengths = lengths.tolist() if hasattr(lengths, "tolist") else lengths
+    if isinstance(lengths, (str, bytes)) or not isinstance(lengths, Sequence):
+        raise TypeError("lengths must be a list of ints (tokens per row), e.g. [len(r) for r in ids]")
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in lengths):
+        raise TypeError("lengths must hold non-negative ints (tokens per row), e.g. [len(r) for r in ids]")
+    return list(lengths)
+
+
 def _check_rows(ids) -> list[list[int]]:
     """Rows of int token ids (lists, tuples, 1-D tensors or arrays)."""
     ids = ids.tolist() if hasattr(ids, "tolist") else ids
@@ -82,4 +92,8 @@ def _check_rows(ids) -> list[list[int]]:
 
 def padded_tokens(lengths: Sequence[int], batches: Sequence[Sequence[int]]) -> int:
     """Token positions the encoder computes for these batches (rows x longest row), padding included."""
+    lengths = _check_lengths(lengths)
+    if any(not isinstance(i, int) or not 0 <= i < len(lengths) for b in batches for i in b):
+        raise ValueError(f"batches must hold row indices in [0, {len(lengths)}), "
+                         "as bucket_batches(lengths, ...) returns")
     return sum(len(b) * max(lengths[i] for i in b) for b in batches if len(b))
