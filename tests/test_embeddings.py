@@ -2,9 +2,9 @@
 import pytest
 import torch
 
+from bertcore.support.cache import weights_fingerprint as fingerprint
 from bertcore.variants.sentence_embeddings import (
-    cached_encode_pooled, cosine_top_k, embed, encode_pooled, fingerprint,
-    multiple_negatives_ranking_loss, pool,
+    cached_encode_pooled, cosine_top_k, embed, encode_pooled, multiple_negatives_ranking_loss, pool,
 )
 
 SENTENCES = ["Works great.", "I had a terrible headache for two weeks after the first dose.",
@@ -22,7 +22,7 @@ def st_model():
 
 def test_mean_pooling_equals_sentence_transformers(pretrained, st_model):
     tokenizer, model = pretrained
-    ours = embed(SENTENCES, tokenizer, model, pooling="mean", max_length=256)  # (N, H), unit rows
+    ours = embed(model, tokenizer, SENTENCES, pooling="mean", max_length=256)  # (N, H), unit rows
     ref = torch.as_tensor(st_model.encode(SENTENCES, convert_to_numpy=True))
     assert ours.shape == ref.shape == (4, model.config.hidden_size)
     assert (ours - ref).abs().max() < 1e-5
@@ -31,9 +31,9 @@ def test_mean_pooling_equals_sentence_transformers(pretrained, st_model):
 
 def test_padding_does_not_change_any_pooling(pretrained):
     tokenizer, model = pretrained
-    batched = encode_pooled(SENTENCES, tokenizer, model, batch_size=4)  # one padded batch
+    batched = encode_pooled(model, tokenizer, SENTENCES, batch_size=4)  # one padded batch
     for i, text in enumerate(SENTENCES):
-        alone = encode_pooled([text], tokenizer, model, batch_size=1)  # no padding at all
+        alone = encode_pooled(model, tokenizer, [text], batch_size=1)  # no padding at all
         for p in ("cls", "mean", "max"):
             assert (batched[p][i] - alone[p][0]).abs().max() < 1e-4, p
 
@@ -54,8 +54,8 @@ def test_all_layers_and_bertcore_model_agree(pretrained):
     from bertcore.encoder import BertModel
 
     tokenizer, model = pretrained
-    hf = encode_pooled(SENTENCES, tokenizer, model, all_layers=True)
-    ours = encode_pooled(SENTENCES, tokenizer, BertModel.from_pretrained(model), all_layers=True)
+    hf = encode_pooled(model, tokenizer, SENTENCES, all_layers=True)
+    ours = encode_pooled(BertModel.from_pretrained(model), tokenizer, SENTENCES, all_layers=True)
     L = model.config.num_hidden_layers
     assert hf["mean_layers"].shape == (L + 1, 4, model.config.hidden_size)
     assert torch.allclose(hf["mean_layers"][-1], hf["mean"], atol=1e-6)  # last layer == 'mean'
@@ -65,13 +65,13 @@ def test_all_layers_and_bertcore_model_agree(pretrained):
 
 def test_cache_roundtrip_and_key(pretrained, tmp_path):
     tokenizer, model = pretrained
-    first = cached_encode_pooled(SENTENCES[:2], tokenizer, model, max_length=32, cache_dir=tmp_path)
+    first = cached_encode_pooled(model, tokenizer, SENTENCES[:2], max_length=32, cache_dir=tmp_path)
     files = list(tmp_path.glob("*.npz"))
     assert len(files) == 1
-    again = cached_encode_pooled(SENTENCES[:2], tokenizer, model, max_length=32, cache_dir=tmp_path)
+    again = cached_encode_pooled(model, tokenizer, SENTENCES[:2], max_length=32, cache_dir=tmp_path)
     for k in first:
         assert torch.equal(first[k], again[k])
-    cached_encode_pooled(SENTENCES[:2], tokenizer, model, max_length=16, cache_dir=tmp_path)
+    cached_encode_pooled(model, tokenizer, SENTENCES[:2], max_length=16, cache_dir=tmp_path)
     assert len(list(tmp_path.glob("*.npz"))) == 2  # another setting, another file
     assert len(fingerprint(model)) == 16
 

@@ -11,7 +11,8 @@ import bertcore as bc
 from bertcore.analysis.baselines import logistic_regression, tfidf_baseline
 from bertcore.training.batching import bucket_batches, collate, encode_ids, padded_tokens
 from bertcore.training.finetune import (SequenceClassifier, evaluate_classifier, fine_tune, init_head_from_probe,
-                               linear_schedule, predict, predict_proba)
+                               predict, predict_proba)
+from bertcore.training.loop import linear_schedule
 from bertcore.analysis.metrics import classification_scores
 
 TEXTS = ["great drug, no side effects", "terrible, it made me sick", "it was fine I guess",
@@ -192,14 +193,14 @@ def test_fine_tuned_trains_once_then_loads(tiny, tmp_path, monkeypatch):
     import bertcore.support.finetuned_models as ft
 
     tok, enc = tiny
-    monkeypatch.setattr(ft, "cache_root", lambda: tmp_path)
+    monkeypatch.setenv("BERTCORE_CACHE", str(tmp_path))
     kw = dict(epochs=1, max_len=16, batch_size=32, lr=1e-3)
     snapshot = {k: v.clone() for k, v in enc.state_dict().items()}
     _, first, info1 = ft.fine_tuned("topics", tokenizer=tok, encoder=enc, **kw)
     _, second, info2 = ft.fine_tuned("topics", tokenizer=tok, encoder=enc, **kw)
     assert not info1["cached"] and info2["cached"] and info1["path"] == info2["path"]
     assert len(info2["history"]) == len(info1["history"]) > 0
-    for (k, a), b in zip(first.state_dict().items(), second.state_dict().values()):
+    for (k, a), b in zip(first.state_dict().items(), second.state_dict().values(), strict=True):
         assert torch.equal(a, b), k
     assert first.labels == sorted(bc.load_topics("train")["label"].unique())
     # the caller's encoder is copied, never trained in place

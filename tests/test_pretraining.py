@@ -175,12 +175,12 @@ def test_pretrain_bad_arguments(tokenizer, kwargs, error, message):
 
 
 def test_domain_adapt_caches_by_settings(tmp_path, monkeypatch):
-    monkeypatch.setattr(domain, "CACHE_ROOT", tmp_path)
+    monkeypatch.setenv("BERTCORE_CACHE", str(tmp_path))
     kw = dict(steps=2, batch_size=2, max_len=16, seed=0)
     model, hist = domain.domain_adapt(**kw)
-    assert len(hist) == 2 and len(list(tmp_path.iterdir())) == 1
+    assert len(hist) == 2 and len(list(tmp_path.glob("domain-adapt-*"))) == 1
     again, hist2 = domain.domain_adapt(**kw)  # loaded, not retrained
-    for (k, v), w in zip(model.state_dict().items(), again.state_dict().values()):
+    for (k, v), w in zip(model.state_dict().items(), again.state_dict().values(), strict=True):
         assert torch.equal(v, w), k
     assert hist2["mlm_loss"].tolist() == pytest.approx(hist["mlm_loss"].tolist())
-    assert domain.cache_folder("x", {"a": 1}) != domain.cache_folder("x", {"a": 2})
+    assert len(list(tmp_path.glob("domain-adapt-*"))) == 1

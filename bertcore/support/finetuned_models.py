@@ -1,55 +1,32 @@
 """Fine-tune once, reuse everywhere: a classifier trained on first use and cached on disk.
 
-Simplifies: the cache key is a hash of the task, the training settings, the encoder's
-configuration and a checksum of its weights; nothing is ever evicted (delete
+Simplifies: the cache key is a hash of the task, the training settings and the encoder's
+configuration and weights (``bertcore.support.cache``); nothing is ever evicted (delete
 ``data/cache/finetune-*`` to retrain). Training is deterministic, so a cache miss on
 another machine reproduces the same model up to floating-point summation order.
 """
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import time
-from pathlib import Path
 
 import pandas as pd
 import torch
 
-from bertcore.support.data import DATA_DIR, load_reviews, load_topics
+from bertcore.support import cache
+from bertcore.support.data import load_reviews, load_topics
 from bertcore.training.finetune import SequenceClassifier, fine_tune, init_head_from_probe
 
 TASKS = {"reviews": load_reviews, "topics": load_topics}
 FINE_TUNE_DEFAULTS = dict(max_len=64, epochs=3, lr=5e-5, batch_size=8, warmup=0.1, weight_decay=0.01,
                 pooling="mean", dropout=0.1, seed=0, freeze_embeddings=True, head_init="probe")
 HEAD_INITS = ("random", "probe")  # probe: start the head from a logistic regression on frozen features
-CACHE_VERSION = 2  # bump when the training code changes what it produces
-
-
-def cache_root() -> Path:
-    """Folder that holds every cached artifact: ``data/cache`` in the repository."""
-    return DATA_DIR / "cache"
-
-
-def encoder_fingerprint(encoder: torch.nn.Module) -> str:
-    """Configuration plus a weight checksum, so a changed encoder never hits a stale cache."""
-    cfg = encoder.config.to_dict()
-    cfg = {k: v for k, v in sorted(cfg.items()) if isinstance(v, (int, float, str, bool))}
-    cfg.pop("_name_or_path", None)  # a path differs between machines, the weights do not
-    with torch.no_grad():
-        checksum = sum(float(p.double().abs().sum()) for p in encoder.parameters())
-    return json.dumps({"config": cfg, "checksum": f"{checksum:.6e}"}, sort_keys=True)
-
-
-def _key(task: str, settings: dict, encoder: torch.nn.Module) -> str:
-    blob = json.dumps({"task": task, "settings": settings, "v": CACHE_VERSION,
-                       "encoder": encoder_fingerprint(encoder)}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
 def fine_tuned(task: str = "topics", *, tokenizer=None, encoder=None, progress: bool = False,
                **settings) -> tuple:
-    """``(tokenizer, classifier, info)`` trained on ``task``'s train split, cached under data/cache/.
+    """``(tokenizer, classifier, info)`` trained on ``task``'s train split, cached (``bertcore.support.cache``).
 
     Example: ``tok, clf, info = fine_tuned('topics', epochs=3)``. ``encoder`` (copied, never
     changed) defaults to ``load_pretrained()``; settings default to ``FINE_TUNE_DEFAULTS``.
@@ -69,43 +46,46 @@ def fine_tuned(task: str = "topics", *, tokenizer=None, encoder=None, progress: 
     cfg = {**FINE_TUNE_DEFAULTS, **settings}
     if cfg["head_init"] not in HEAD_INITS:
         raise ValueError(f"head_init must be one of {HEAD_INITS}, got {cfg['head_init']!r}")
-    path = cache_root() / f"finetune-{task}-{_key(task, cfg, encoder)}"
+    path = cache.entry_path(f"finetune-{task}", cfg, encoder)  # keyed on the encoder's weights
     frame = TASKS[task]("train")
     labels = sorted(frame["label"].unique())
     clf = SequenceClassifier(copy.deepcopy(encoder), labels, pooling=cfg["pooling"],
                              dropout=cfg["dropout"], seed=cfg["seed"])
-    if (path / "meta.json").is_file():
-        meta = json.loads((path / "meta.json").read_text())
-        clf.load_state_dict(torch.load(path / "model.pt", weights_only=True))
-        clf.eval()
-        return tokenizer, clf, {**meta, "history": pd.DataFrame(meta["history"]), "cached": True,
-                                "path": path}
-    if cfg["freeze_embeddings"]:
-        # the word-embedding table is half of the small model's weights; leaving it fixed
-        # skips its gradient and optimiser update (a common fine-tuning shortcut)
-        for p in clf.encoder.embeddings.parameters():
-            p.requires_grad_(False)
-    start = time.perf_counter()
-    if cfg["head_init"] == "probe":
-        init_head_from_probe(clf, tokenizer, frame["text"].tolist(), frame["label"].tolist(),
-                             max_len=cfg["max_len"])
-    history = fine_tune(clf, tokenizer, frame["text"].tolist(), frame["label"].tolist(),
-                    epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
-                    warmup=cfg["warmup"], weight_decay=cfg["weight_decay"], max_len=cfg["max_len"],
-                    seed=cfg["seed"], progress=progress)
-    seconds = time.perf_counter() - start
-    for p in clf.parameters():
-        p.requires_grad_(True)
-    meta = {"task": task, "settings": cfg, "labels": labels, "train_seconds": seconds,
-            "history": history.to_dict("records")}
-    tmp = path.with_name(path.name + f".tmp{time.time_ns()}")
-    tmp.mkdir(parents=True)
-    torch.save(clf.state_dict(), tmp / "model.pt")
-    (tmp / "meta.json").write_text(json.dumps(meta))
-    try:
-        tmp.rename(path)  # atomic: a parallel run either sees the whole folder or none
-    except OSError:  # another process finished first: keep theirs
-        import shutil
 
-        shutil.rmtree(tmp, ignore_errors=True)
-    return tokenizer, clf, {**meta, "history": history, "cached": False, "path": path}
+    def load(path):
+        meta = json.loads((path / "meta.json").read_text())
+        state = torch.load(path / "model.pt", weights_only=True)
+        shapes = {k: tuple(v.shape) for k, v in clf.state_dict().items()}
+        if meta["labels"] != labels or {k: tuple(v.shape) for k, v in state.items()} != shapes:
+            raise cache.CorruptEntry("its labels or weight shapes do not match this task and encoder")
+        meta["history"] = pd.DataFrame(meta["history"])
+        clf.load_state_dict(state)  # last, after every check: a bad entry never half-loads
+        clf.eval()
+        return meta
+
+    def build():
+        if cfg["freeze_embeddings"]:
+            # the word-embedding table is half of the small model's weights; leaving it fixed
+            # skips its gradient and optimiser update (a common fine-tuning shortcut)
+            for p in clf.encoder.embeddings.parameters():
+                p.requires_grad_(False)
+        start = time.perf_counter()
+        if cfg["head_init"] == "probe":
+            init_head_from_probe(clf, tokenizer, frame["text"].tolist(), frame["label"].tolist(),
+                                 max_len=cfg["max_len"])
+        history = fine_tune(clf, tokenizer, frame["text"].tolist(), frame["label"].tolist(),
+                        epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
+                        warmup=cfg["warmup"], weight_decay=cfg["weight_decay"], max_len=cfg["max_len"],
+                        seed=cfg["seed"], progress=progress)
+        seconds = time.perf_counter() - start
+        for p in clf.parameters():
+            p.requires_grad_(True)
+        return {"task": task, "settings": cfg, "labels": labels, "train_seconds": seconds,
+                "history": history}
+
+    def save(meta, tmp):
+        torch.save(clf.state_dict(), tmp / "model.pt")
+        (tmp / "meta.json").write_text(json.dumps({**meta, "history": meta["history"].to_dict("records")}))
+
+    meta, cached = cache.load_or_build(path, load, build, save, folder=True)
+    return tokenizer, clf, {**meta, "cached": cached, "path": path}

@@ -1,14 +1,15 @@
 """Sentence embeddings: pool token vectors into one vector per text, search by cosine, train contrastively.
 
 Simplifies: three poolings ([CLS], masked mean, masked max) computed from one forward pass;
-single texts only (no pairs); a disk cache under ``data/cache/embeddings/`` keyed by the
-texts, the settings and a fingerprint of the weights, so chapters that embed the same
+single texts only (no pairs); a disk cache (``bertcore.support.cache``: ``data/cache/embeddings-*.npz``)
+keyed by the texts, the settings and a fingerprint of the weights, so chapters that embed the same
 reviews pay for it once. ``mean`` pooling + L2 normalisation is exactly what
 sentence-transformers does for all-MiniLM-L6-v2 (checked in ``tests/test_embeddings.py``).
 """
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,11 +18,11 @@ import torch
 import torch.nn.functional as F
 
 from bertcore._checks import check_positive_int, check_texts
+from bertcore.support import cache
 from bertcore.training.batching import bucket_batches, collate
 from bertcore.training.batching import encode_ids
 
 POOLINGS = ("cls", "mean", "max")
-CACHE_DIR = Path(__file__).resolve().parents[2] / "data" / "cache" / "embeddings"
 
 
 def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, method: str = "mean") -> torch.Tensor:
@@ -42,9 +43,9 @@ def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, method: str = "mean
 
 
 @torch.no_grad()
-def encode_pooled(texts: Sequence[str], tokenizer, model, *, poolings: Sequence[str] = POOLINGS,
+def encode_pooled(model, tokenizer, texts: Sequence[str], *, poolings: Sequence[str] = POOLINGS,
                   max_length: int = 128, batch_size: int = 32, all_layers: bool = False) -> dict[str, torch.Tensor]:
-    """Unnormalised text vectors for several poolings from one pass, e.g. ``encode_pooled(['Fine.'], tok, m)['mean']``.
+    """Unnormalised text vectors for several poolings from one pass, e.g. ``encode_pooled(m, tok, ['Fine.'])['mean']``.
 
     Returns {pooling: (N, H)} for the last layer; with ``all_layers`` also 'mean_layers':
     (L + 1, N, H), the mean-pooled output of the embeddings (0) and of every layer.
@@ -78,50 +79,43 @@ def encode_pooled(texts: Sequence[str], tokenizer, model, *, poolings: Sequence[
     return out
 
 
-def embed(texts: Sequence[str], tokenizer, model, *, pooling: str = "mean", normalize: bool = True,
+def embed(model, tokenizer, texts: Sequence[str], *, pooling: str = "mean", normalize: bool = True,
            max_length: int = 128, batch_size: int = 32) -> torch.Tensor:
-    """(N, H) sentence embeddings, unit length by default, e.g. ``embed(['Fine.'], tok, model)``."""
-    vecs = encode_pooled(texts, tokenizer, model, poolings=(pooling,), max_length=max_length,
+    """(N, H) sentence embeddings, unit length by default, e.g. ``embed(model, tok, ['Fine.'])``."""
+    vecs = encode_pooled(model, tokenizer, texts, poolings=(pooling,), max_length=max_length,
                          batch_size=batch_size)[pooling]
     return F.normalize(vecs, dim=-1) if normalize else vecs
 
 
-def fingerprint(model) -> str:
-    """A short hash of a model's weights (shapes + a sample of values), e.g. ``fingerprint(model)[:8]``."""
-    if not hasattr(model, "named_parameters"):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    h = hashlib.sha1()
-    for name, p in sorted(model.named_parameters()):
-        flat = p.detach().reshape(-1)
-        k = min(64, flat.numel())
-        # spread samples, in integers: a float linspace rounds past the end above 2**24 elements
-        idx = torch.arange(k) * (flat.numel() - 1) // max(1, k - 1)
-        h.update(f"{name}{tuple(p.shape)}".encode())
-        h.update(flat[idx].float().cpu().numpy().tobytes())
-    return h.hexdigest()[:16]
-
-
-def cached_encode_pooled(texts: Sequence[str], tokenizer, model, *, max_length: int = 128,
+def cached_encode_pooled(model, tokenizer, texts: Sequence[str], *, max_length: int = 128,
                          all_layers: bool = True, cache_dir: str | Path | None = None) -> dict[str, torch.Tensor]:
     """``encode_pooled`` with every pooling, stored on disk after the first call, e.g. for the reviews.
 
     The key covers the texts, max_length, all_layers, the vocabulary size and the weights'
-    fingerprint, so a different model or setting never reads a stale file.
+    fingerprint, so a different model or setting never reads a stale file; ``cache_dir``
+    replaces the cache root (``bertcore.support.cache``) for this call.
     """
     texts = check_texts(texts)
-    folder = Path(cache_dir) if cache_dir is not None else CACHE_DIR
-    key = hashlib.sha1("\n".join(texts).encode())
-    key.update(f"|{max_length}|{all_layers}|{len(tokenizer)}|{fingerprint(model)}".encode())
-    path = folder / f"pooled-{key.hexdigest()[:20]}.npz"
-    if path.is_file():
+    settings = dict(texts=hashlib.sha256(json.dumps(texts).encode()).hexdigest(), n=len(texts),
+                    max_length=max_length, all_layers=all_layers, vocab_size=len(tokenizer))
+    path = cache.entry_path("embeddings", settings, model, suffix=".npz", root=cache_dir)
+    expected = [*POOLINGS, "mean_layers"] if all_layers else list(POOLINGS)
+
+    def load(path):
         with np.load(path) as data:
-            return {k: torch.from_numpy(data[k]) for k in data.files}
-    out = encode_pooled(texts, tokenizer, model, max_length=max_length, all_layers=all_layers)
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.npz")
-    np.savez(tmp, **{k: v.numpy() for k, v in out.items()})
-    tmp.replace(path)  # atomic: a parallel reader never sees half a file
-    return out
+            out = {k: torch.from_numpy(data[k]) for k in expected}  # KeyError if one is missing
+        rows = {k: v.shape[1] if k == "mean_layers" else v.shape[0] for k, v in out.items()}
+        if set(rows.values()) != {len(texts)}:
+            raise cache.CorruptEntry(f"rows {rows}, expected {len(texts)} (one per text)")
+        return out
+
+    def save(out, tmp):
+        np.savez(tmp, **{k: v.numpy() for k, v in out.items()})
+
+    def build():
+        return encode_pooled(model, tokenizer, texts, max_length=max_length, all_layers=all_layers)
+
+    return cache.load_or_build(path, load, build, save)[0]
 
 
 def cosine_top_k(queries: torch.Tensor, corpus: torch.Tensor, k: int = 5) -> tuple[torch.Tensor, torch.Tensor]:
