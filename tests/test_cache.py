@@ -13,7 +13,6 @@ import torch
 import transformers
 
 import bertcore as bc
-import bertcore.support.data as data
 import bertcore.variants.domain as domain
 from bertcore.support import cache
 
@@ -158,18 +157,12 @@ def _in_parallel(task, n=WORKERS, timeout=120):
     return [out[1] for _, out, _ in sorted(got, key=lambda g: g[0])]
 
 
-def test_six_processes_extract_the_reviews_at_once(root):
-    def extract(i):
-        frame = data._raw("train" if i % 2 else "test")
-        return len(frame)
+def test_six_processes_load_the_reviews_at_once_and_write_nothing(root):
+    def load(i):
+        return len(bc.load_reviews("train" if i % 2 else "test"))
 
-    counts = _in_parallel(extract)
-    assert counts == [379, 600] * (WORKERS // 2)
-    entries = sorted(p.name for p in root.iterdir())
-    assert len(entries) == 2 and all(n.startswith("reviews-") and n.endswith(".tsv") for n in entries)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # a valid entry loads without a warning
-        assert len(data._raw("train")) == 600 and len(data._raw("test")) == 379
+    assert _in_parallel(load) == [379, 600] * (WORKERS // 2)
+    assert not root.exists()  # the reviews ship with the package: nothing to extract or cache
 
 
 def test_six_processes_write_the_same_embeddings(root, tiny):
@@ -209,23 +202,6 @@ def test_six_processes_write_the_same_folder_entry(root):
 
 def _aside(path):
     return sorted(p.name for p in path.parent.glob(f"{path.name}.corrupt-*"))
-
-
-def test_truncated_reviews_are_rebuilt(root):
-    data._raw("train")
-    [path] = list(root.glob("reviews-*.tsv"))
-    _truncate(path, 0.4)
-    with pytest.warns(cache.CacheWarning, match=path.name):
-        frame = data._raw("train")
-    assert len(frame) == 600 and len(_aside(path)) == 1
-    assert len(data._raw("train")) == 600 and path.stat().st_size == len(_zip_member("drugsComTrain.tsv"))
-
-
-def _zip_member(name):
-    import zipfile
-
-    with zipfile.ZipFile(data.reviews_zip_path()) as zf:
-        return zf.read(name)
 
 
 @pytest.mark.parametrize("damage", ["truncate", "fewer rows"])
@@ -299,8 +275,6 @@ def test_truncated_domain_adapt_files_are_rebuilt(root, name):
 def test_unwritable_cache_returns_results_with_a_warning(unwritable, tiny):
     tok, enc = tiny
     match = rf"{re.escape(str(unwritable))}.*BERTCORE_CACHE"
-    with pytest.warns(cache.CacheWarning, match=match):
-        assert len(data._raw("test")) == 379
     with pytest.warns(cache.CacheWarning, match=match):
         out = bc.cached_encode_pooled(enc, tok, TEXTS, max_length=16)
     assert out["mean"].shape == (len(TEXTS), enc.config.hidden_size)

