@@ -31,9 +31,14 @@ def _run(*cmd, **kw):
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
+    out, src = tmp_path_factory.mktemp("wheel"), tmp_path_factory.mktemp("source")
+    # build from a copy of what git tracks: setuptools' build/ folder and caches stay out of it
+    tracked = _run("git", "ls-files", "pyproject.toml", "README.md", "bertcore", "data", cwd=ROOT).stdout.split()
+    for name in tracked:
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, src / name)
     _run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(out),
-         str(ROOT))
+         str(src))
     (path,) = out.glob("bertcore-*.whl")
     return path
 
