@@ -33,10 +33,10 @@ from bertcore.tokenization import BasicTokenizer, WordPieceTokenizer
 # Training.
 from bertcore.training.batching import bucket_batches, collate, encode_ids, padded_tokens
 from bertcore.training.finetune import (
-    SequenceClassifier, evaluate_classifier, fine_tune, init_head_from_probe, linear_schedule, predict,
-    predict_proba,
+    SequenceClassifier, evaluate_classifier, fine_tune, init_head_from_probe, predict, predict_proba,
 )
 from bertcore.training.initialization import init_bert_weights
+from bertcore.training.loop import decay_groups, linear_schedule, train_loop
 from bertcore.training.pretraining import (
     BertForPreTraining, encode_pairs, evaluate_pretraining, make_sop_pairs, mlm_fill, pretrain,
     review_documents, split_sentences,
@@ -85,6 +85,7 @@ from bertcore.support.loading import (
     describe, load_pretrained, model_name_or_path, packaged_model_path, vocab_path,
 )
 from bertcore.support.quiz import quiz
+from bertcore.support.timing import compare_times, time_call
 from bertcore.support.viz import head_view, interact, model_view, neuron_view
 
 __all__ = [name for name in dir() if not name.startswith("_") and name != "os"]

@@ -39,13 +39,13 @@ def test_word_vectors_match_hf_hidden_states(pretrained):
     with torch.no_grad():
         ref = model(**enc, output_hidden_states=True).hidden_states
     s, e = word_token_span(tok, text, "irritates")
-    got = word_vectors(tok, model, text, "irritates")
+    got = word_vectors(model, tok, text, "irritates")
     want = torch.stack([h[0, s:e].mean(0) for h in ref])
     assert got.shape == (model.config.num_hidden_layers + 1, model.config.hidden_size)
     torch.testing.assert_close(got, want, atol=0, rtol=0)
     # bertcore's own encoder gives the same vectors
     core = bc.BertModel.from_pretrained(model)
-    torch.testing.assert_close(word_vectors(tok, core, text, "irritates"), want, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(word_vectors(core, tok, text, "irritates"), want, atol=1e-5, rtol=1e-4)
 
 
 def test_causal_mask_only_with_bertcore(pretrained):
@@ -68,32 +68,32 @@ def test_causal_mask_only_with_bertcore(pretrained):
 def test_static_vector_is_the_table_row(pretrained):
     tok, model = pretrained
     row = model.embeddings.word_embeddings.weight[tok.convert_tokens_to_ids("bank")]
-    torch.testing.assert_close(static_vector(tok, model, "bank"), row.detach(), atol=0, rtol=0)
+    torch.testing.assert_close(static_vector(model, tok, "bank"), row.detach(), atol=0, rtol=0)
     with pytest.raises(ValueError):
-        static_vector(tok, model, "")
+        static_vector(model, tok, "")
 
 
 def test_batch_equals_one_by_one(pretrained):
     tok, model = pretrained
     texts = ["The bank closed.", "We fished from the muddy bank of the wide river all day.", "Bank fees rose."]
-    got = batch_word_vectors(tok, model, texts, "bank")
-    want = torch.stack([word_vectors(tok, model, t, "bank") for t in texts])
+    got = batch_word_vectors(model, tok, texts, "bank")
+    want = torch.stack([word_vectors(model, tok, t, "bank") for t in texts])
     assert got.shape == want.shape == (3, model.config.num_hidden_layers + 1, model.config.hidden_size)
     torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-4)  # padding is masked out
     with pytest.raises(TypeError, match="list"):
-        batch_word_vectors(tok, model, "The bank closed.", "bank")
+        batch_word_vectors(model, tok, "The bank closed.", "bank")
     with pytest.raises(ValueError, match="occurs 0"):
-        batch_word_vectors(tok, model, ["no such word"], "bank")
+        batch_word_vectors(model, tok, ["no such word"], "bank")
 
 
 def test_batch_causal_equals_one_by_one(pretrained):
     tok, model = pretrained
     core = bc.BertModel.from_pretrained(model)
     texts = ["The bank closed early today.", "The bank of the river flooded after a week of rain."]
-    got = batch_word_vectors(tok, core, texts, "bank", causal=True)
+    got = batch_word_vectors(core, tok, texts, "bank", causal=True)
     for i, t in enumerate(texts):
         T = len(tok(t)["input_ids"])
-        want = word_vectors(tok, core, t, "bank", attention_mask=torch.tril(torch.ones(T, T, dtype=torch.bool)))
+        want = word_vectors(core, tok, t, "bank", attention_mask=torch.tril(torch.ones(T, T, dtype=torch.bool)))
         torch.testing.assert_close(got[i], want, atol=1e-5, rtol=1e-4)
     # position 2 sees only [CLS] the bank: both texts agree at every layer
     torch.testing.assert_close(got[0], got[1], atol=1e-5, rtol=1e-4)
@@ -123,7 +123,7 @@ def test_batch_causal_when_batch_size_equals_length(pretrained):
     core = bc.BertModel.from_pretrained(model)
     texts = ["the bank " + w for w in ["closed", "opened", "flooded", "grew", "paid"]]
     assert tok(texts, return_tensors="pt", padding=True)["input_ids"].shape == (5, 5)  # B == T
-    got = batch_word_vectors(tok, core, texts, "bank", causal=True)
+    got = batch_word_vectors(core, tok, texts, "bank", causal=True)
     # 'bank' sees only [CLS] the bank: identical in all four under a causal mask
     for i in range(1, 5):
         torch.testing.assert_close(got[i], got[0], atol=1e-6, rtol=1e-5)

@@ -22,7 +22,7 @@ def test_student_copies_every_other_layer(pretrained):
     assert student.config.num_hidden_layers == len(range(0, n, 2))
     full = bc.BertModel.from_pretrained(hf)
     for new, old in enumerate(range(0, n, 2)):
-        for a, b in zip(student.layers[new].parameters(), full.layers[old].parameters()):
+        for a, b in zip(student.layers[new].parameters(), full.layers[old].parameters(), strict=True):
             assert torch.equal(a, b)
     # a "student" with all the layers is the teacher itself
     same = student_from_teacher(hf, layers=list(range(n)))

@@ -30,7 +30,7 @@ def test_init_bert_weights_matches_the_scheme_and_is_seeded():
     cfg = bc.BertConfig.tiny()
     a = init_bert_weights(bc.BertModel(cfg), seed=5)
     b = init_bert_weights(bc.BertModel(cfg), seed=5)
-    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
     w = a.layers[0].intermediate.weight
     assert abs(w.std().item() - 0.02) < 0.002 and abs(w.mean().item()) < 0.002
     assert torch.all(a.layers[0].output_norm.weight == 1) and torch.all(a.layers[0].intermediate.bias == 0)

@@ -26,9 +26,9 @@ def test_hidden_states_and_attentions_match_reference(both):
         out = ours(**batch)
     assert len(out.hidden_states) == len(ref.hidden_states) == hf.config.num_hidden_layers + 1
     real = batch["attention_mask"].bool()  # padded rows are not compared: nobody reads them
-    for a, b in zip(ref.hidden_states, out.hidden_states):
+    for a, b in zip(ref.hidden_states, out.hidden_states, strict=True):
         assert (a - b)[real].abs().max() < 1e-5
-    for a, b in zip(ref.attentions, out.attentions):
+    for a, b in zip(ref.attentions, out.attentions, strict=True):
         assert a.shape == b.shape
         assert (a - b).abs().max() < 1e-5
     assert (ref.pooler_output - out.pooler_output).abs().max() < 1e-5
@@ -39,7 +39,7 @@ def test_loading_from_folder_equals_loading_from_instance(both):
 
     _, _, ours = both
     from_path = BertModel.from_pretrained(str(bertcore.packaged_model_path()))
-    for (k1, v1), (k2, v2) in zip(ours.state_dict().items(), from_path.state_dict().items()):
+    for (k1, v1), (k2, v2) in zip(ours.state_dict().items(), from_path.state_dict().items(), strict=True):
         assert k1 == k2 and torch.equal(v1, v2)
 
 

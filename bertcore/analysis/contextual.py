@@ -11,14 +11,15 @@ import re
 import numpy as np
 import torch
 
+from bertcore._checks import check_length, check_text
+
 
 def word_token_span(tokenizer, text: str, word: str, occurrence: int = 0) -> tuple[int, int]:
     """Token positions [start, end) of a word in ``tokenizer(text)``, e.g. ``(3, 4)`` for 'bank'.
 
     Positions count [CLS], so they index the model's outputs directly.
     """
-    if not isinstance(text, str) or not isinstance(word, str):
-        raise TypeError("text and word must be strings")
+    check_text("text", text), check_text("word", word)
     if not word.strip():
         raise ValueError("word must be a non-empty string, e.g. 'bank'")
     if not isinstance(occurrence, int) or isinstance(occurrence, bool) or occurrence < 0:
@@ -48,8 +49,9 @@ def hidden_states(model, encoding: dict, attention_mask: torch.Tensor | None = N
     """
     from bertcore.encoder import BertModel as CoreBert
 
-    if "input_ids" not in encoding:
+    if "input_ids" not in encoding or not isinstance(encoding["input_ids"], torch.Tensor):
         raise TypeError("encoding must be a tokenizer output with return_tensors='pt'")
+    check_length(encoding["input_ids"].shape[-1], model.config.max_position_embeddings)
     ids = encoding["input_ids"]
     types = encoding.get("token_type_ids")
     mask = encoding.get("attention_mask") if attention_mask is None else attention_mask
@@ -61,11 +63,11 @@ def hidden_states(model, encoding: dict, attention_mask: torch.Tensor | None = N
         return model(input_ids=ids, token_type_ids=types, attention_mask=mask, output_hidden_states=True).hidden_states
 
 
-def word_vectors(tokenizer, model, text: str, word: str, *, occurrence: int = 0,
+def word_vectors(model, tokenizer, text: str, word: str, *, occurrence: int = 0,
                  attention_mask: torch.Tensor | None = None) -> torch.Tensor:
     """The word's vector at every layer, shape (L+1, hidden); row 0 is the embedding output.
 
-    Example: ``word_vectors(tok, model, 'the river bank', 'bank').shape == (7, 384)``.
+    Example: ``word_vectors(model, tok, 'the river bank', 'bank').shape == (7, 384)``.
     """
     start, end = word_token_span(tokenizer, text, word, occurrence)
     enc = tokenizer(text, return_tensors="pt")
@@ -74,11 +76,11 @@ def word_vectors(tokenizer, model, text: str, word: str, *, occurrence: int = 0,
     return torch.stack([h[0, start:end] for h in states]).mean(dim=1)
 
 
-def batch_word_vectors(tokenizer, model, texts: list[str], word: str, *, occurrence: int = 0,
+def batch_word_vectors(model, tokenizer, texts: list[str], word: str, *, occurrence: int = 0,
                        causal: bool = False) -> torch.Tensor:
     """``word_vectors`` for many texts in one padded forward pass, shape (n, L+1, hidden).
 
-    Example: ``batch_word_vectors(tok, model, ['river bank', 'the bank'], 'bank').shape[:2] == (2, 7)``.
+    Example: ``batch_word_vectors(model, tok, ['river bank', 'the bank'], 'bank').shape[:2] == (2, 7)``.
     Padding is masked, so each row equals ``word_vectors`` on its text up to float rounding.
     ``causal=True`` (``bertcore.BertModel`` only) lets position i attend to j <= i; padding sits
     on the right, so no real token can see it.
@@ -96,13 +98,17 @@ def batch_word_vectors(tokenizer, model, texts: list[str], word: str, *, occurre
     return torch.stack([states[i, :, a:b].mean(dim=1) for i, (a, b) in enumerate(spans)])
 
 
-def static_vector(tokenizer, model, word: str) -> torch.Tensor:
+def static_vector(model, tokenizer, word: str) -> torch.Tensor:
     """The context-free input vector: mean of the word's rows of the token embedding table.
 
-    Example: ``static_vector(tok, model, 'bank').shape == (384,)``. Same for every sentence.
+    Example: ``static_vector(model, tok, 'bank').shape == (384,)``. Same for every sentence.
     """
+    if not hasattr(getattr(model, "embeddings", None), "word_embeddings"):
+        raise TypeError(f"model must be a BERT model (first argument: static_vector(model, tokenizer, word)), "
+                        f"got {type(model).__name__}")
     if not isinstance(word, str) or not word.strip():
         raise ValueError("word must be a non-empty string, e.g. 'bank'")
+    check_text("word", word)
     ids = tokenizer(word.strip(), add_special_tokens=False)["input_ids"]
     if not ids:
         raise ValueError(f"{word!r} produced no tokens")

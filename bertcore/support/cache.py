@@ -35,7 +35,7 @@ import platformdirs
 import torch
 
 ENV_VAR = "BERTCORE_CACHE"
-VERSION = 3  # bump when the training code changes what it produces: every old entry is then ignored
+VERSION = 4  # bump when the training code changes what it produces: every old entry is then ignored
 # what a truncated or damaged .npz / .pt / .json / .csv raises when loaded
 LOAD_ERRORS = (OSError, EOFError, ValueError, KeyError, TypeError, RuntimeError, zipfile.BadZipFile,
                pickle.UnpicklingError)

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import ipywidgets
 
+from bertcore._checks import check_length, check_text
+
 BOOK_ENV = "BERTCORE_BOOK_BUILD"  # set while the book executes its notebooks
 ASSETS_ENV = "BERTCORE_ASSETS"  # optional override of the vendored-assets folder
 LIBS_FILE = "vendor/bertviz-libs.js"  # path of libs_bundle() under the book's _static/
@@ -197,6 +199,11 @@ def neuron_view(model, tokenizer, sentence_a: str, sentence_b: str | None = None
         raise ValueError("sentence_a must be a non-empty string")
     if sentence_b is not None and (not isinstance(sentence_b, str) or not sentence_b.strip()):
         raise ValueError("sentence_b must be None or a non-empty string")
+    for name, text in (("sentence_a", sentence_a), ("sentence_b", sentence_b)):
+        if text is not None:
+            check_text(name, text)
+    check_length(len(tokenizer(sentence_a, sentence_b)["input_ids"]), model.config.max_position_embeddings,
+                 "the sentence pair" if sentence_b is not None else "sentence_a")
     if display_mode not in ("light", "dark"):
         raise ValueError(f"display_mode must be 'light' or 'dark', got {display_mode!r}")
     for name, val, top in (("layer", layer, model.config.num_hidden_layers),

@@ -7,8 +7,6 @@ Works with a Hugging Face ``BertModel`` and with ``bertcore.BertModel`` alike.
 """
 from __future__ import annotations
 
-import sys
-import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,6 +16,7 @@ from torch import nn
 
 from bertcore._checks import check_positive_int, check_texts
 from bertcore.training.batching import bucket_batches, collate, encode_ids
+from bertcore.training.loop import train_loop
 from bertcore.analysis.metrics import classification_scores
 
 CLASSIFIER_POOLINGS = ("pooler", "cls", "mean")
@@ -65,13 +64,6 @@ class SequenceClassifier(nn.Module):
         """Logits (B, num_labels) for a padded batch."""
         out = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
         return self.head(self.dropout(self.pool(out, attention_mask)))  # (B, C)
-
-
-def linear_schedule(step: int, total_steps: int, warmup_steps: int) -> float:
-    """Learning-rate multiplier: 0 -> 1 over warm-up, then 1 -> 0, e.g. ``linear_schedule(5, 10, 0) == 0.5``."""
-    if step < warmup_steps:
-        return step / max(1, warmup_steps)
-    return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
 
 
 @torch.no_grad()
@@ -123,7 +115,8 @@ def fine_tune(model: SequenceClassifier, tokenizer, texts: Sequence[str], labels
           progress: bool = False) -> pd.DataFrame:
     """Fine-tune in place; one history row per step, e.g. ``fine_tune(clf, tok, texts, labels, epochs=1)``.
 
-    Only parameters with ``requires_grad`` are trained (freeze some to train fewer).
+    Only parameters with ``requires_grad`` are trained (freeze some to train fewer). The loop
+    (AdamW, warm-up and decay, clipping, length-bucketed batches) is ``training.loop.train_loop``.
     History columns: epoch, step, loss, lr, seconds (since the start).
     """
     if not isinstance(model, SequenceClassifier):
@@ -134,70 +127,13 @@ def fine_tune(model: SequenceClassifier, tokenizer, texts: Sequence[str], labels
         raise ValueError(f"{len(texts)} texts but {len(y)} labels")
     ids = encode_ids(tokenizer, texts, max_len)
 
-    def step_loss(inputs, batch):
+    def step_loss(batch):
+        inputs = collate([ids[i] for i in batch], tokenizer.pad_token_id)
         return nn.functional.cross_entropy(model(**inputs), torch.tensor([y[i] for i in batch])), {}
 
-    return train_steps(model, ids, tokenizer.pad_token_id, step_loss, epochs=epochs, batch_size=batch_size,
-                       lr=lr, warmup=warmup, weight_decay=weight_decay, seed=seed, progress=progress)
-
-
-def train_steps(model: nn.Module, ids: list[list[int]], pad_id: int, step_loss, *, epochs: int,
-                batch_size: int, lr: float, warmup: float, weight_decay: float, seed: int,
-                progress: bool = False) -> pd.DataFrame:
-    """The loop that ``fine_tune`` and ``distil`` share; one history row per step.
-
-    ``step_loss(inputs, batch)`` gets the collated batch and the row indices in ``ids`` and
-    returns ``(loss, extras)``, where ``extras`` maps names to scalar tensors to log.
-    AdamW with BERT's linear warm-up and decay, gradient clipping at 1, batches of similar length.
-    """
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        check_positive_int(name, value)
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    if not (lr > 0 and 0 <= warmup < 1 and weight_decay >= 0):
-        raise ValueError("need lr > 0, 0 <= warmup < 1 and weight_decay >= 0")
-    params = [p for p in model.parameters() if p.requires_grad]
-    if not params:
-        raise ValueError("no trainable parameters: set requires_grad=True on something")
-    torch.manual_seed(seed)  # dropout masks
-    gen = torch.Generator().manual_seed(seed)  # batch order
-    lengths = [len(r) for r in ids]
-    total = epochs * -(-len(ids) // batch_size)
-    # no weight decay on biases and LayerNorm weights (1-D tensors), as in BERT's recipe
-    groups = [{"params": [p for p in params if p.dim() > 1], "weight_decay": weight_decay},
-              {"params": [p for p in params if p.dim() <= 1], "weight_decay": 0.0}]
-    opt = torch.optim.AdamW(groups, lr=lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: linear_schedule(s, total, int(warmup * total)))
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        # about ten refreshes per run: a saved notebook keeps every refresh in its output
-        bar = tqdm(total=total, desc="fine-tuning", file=sys.stdout, mininterval=5.0,
-                   miniters=max(1, total // 10), ncols=80)
-    rows, start, step = [], time.perf_counter(), 0
-    model.train()
-    try:
-        for epoch in range(1, epochs + 1):
-            for batch in bucket_batches(lengths, batch_size, generator=gen):
-                loss, extras = step_loss(collate([ids[i] for i in batch], pad_id), batch)
-                opt.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(params, 1.0)
-                opt.step()
-                sched.step()
-                step += 1
-                rows.append({"epoch": epoch, "step": step, "loss": loss.item(),
-                             **{name: value.item() for name, value in extras.items()},
-                             "lr": opt.param_groups[0]["lr"], "seconds": time.perf_counter() - start})
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(epoch=epoch, loss=f"{loss.item():.3f}", refresh=False)
-    finally:
-        model.eval()
-        if bar is not None:
-            bar.close()
-    return pd.DataFrame(rows)
+    return pd.DataFrame(train_loop(model, step_loss, [len(r) for r in ids], epochs=epochs, batch_size=batch_size,
+                                   lr=lr, warmup=warmup, weight_decay=weight_decay, seed=seed,
+                                   progress=progress, desc="fine-tuning"))
 
 
 @torch.no_grad()

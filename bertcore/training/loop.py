@@ -24,6 +24,8 @@ from bertcore.training.batching import bucket_batches
 
 def linear_schedule(step: int, total_steps: int, warmup_steps: int) -> float:
     """Learning-rate multiplier: 0 -> 1 over warm-up, then 1 -> 0, e.g. ``linear_schedule(5, 10, 0) == 0.5``."""
+    check_int("step", step, low=0), check_int("total_steps", total_steps, low=1)
+    check_int("warmup_steps", warmup_steps, 0, total_steps)
     if step < warmup_steps:
         return step / max(1, warmup_steps)
     return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))

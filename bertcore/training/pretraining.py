@@ -1,4 +1,4 @@
-"""BERT's pre-training: MLM and NSP (or SOP) heads on ``bertcore.BertModel`` and a small training loop.
+"""BERT's pre-training: MLM and NSP (or SOP) heads on ``bertcore.BertModel``, trained by the shared loop.
 
 Simplifies: the corpus is the review data (a document = a review, split into sentences by
 punctuation), an example is one sentence pair (not packed 512-token segments), the MLM head
@@ -8,15 +8,17 @@ runs for minutes, not days. Everything random comes from the ``seed`` argument.
 from __future__ import annotations
 
 import re
-import time
 
 import pandas as pd
 import torch
 from torch import nn
 
+from bertcore._checks import check_finite, check_int, check_positive_int, check_probability, check_text
 from bertcore.masking import IGNORE_INDEX, as_rng, make_nsp_pairs, mask_tokens
 from bertcore.config import ACTIVATIONS, BertConfig
 from bertcore.encoder import BertModel
+from bertcore.training.initialization import init_bert_weights
+from bertcore.training.loop import train_loop
 
 OBJECTIVES = ("mlm", "nsp", "sop", "mlm+nsp", "mlm+sop")
 
@@ -24,7 +26,7 @@ OBJECTIVES = ("mlm", "nsp", "sop", "mlm+nsp", "mlm+sop")
 class BertForPreTraining(nn.Module):
     """Encoder + MLM head (tied decoder) + 2-way pair head, e.g. ``BertForPreTraining(BertConfig.tiny())``."""
 
-    def __init__(self, encoder: BertModel | BertConfig):
+    def __init__(self, encoder: BertModel | BertConfig, seed: int = 0):
         super().__init__()
         fresh = isinstance(encoder, BertConfig)
         if not fresh and not isinstance(encoder, BertModel):
@@ -37,21 +39,8 @@ class BertForPreTraining(nn.Module):
         self.norm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
         self.decoder_bias = nn.Parameter(torch.zeros(c.vocab_size))
         self.pair_head = nn.Linear(c.hidden_size, 2)  # on the pooled [CLS]: NSP or SOP
-        self.apply(self._init if fresh else lambda m: None)
-        for m in (self.transform, self.norm, self.pair_head):
-            m.apply(self._init)  # the heads are always new
-
-    @staticmethod
-    def _init(m: nn.Module) -> None:
-        """BERT's initialisation: N(0, 0.02) weights, zero biases, unit LayerNorm."""
-        if isinstance(m, (nn.Linear, nn.Embedding)):
-            nn.init.normal_(m.weight, std=0.02)
-        if isinstance(m, nn.Embedding) and m.padding_idx is not None:
-            nn.init.zeros_(m.weight[m.padding_idx])
-        if isinstance(m, nn.Linear) and m.bias is not None:
-            nn.init.zeros_(m.bias)
-        if isinstance(m, nn.LayerNorm):
-            nn.init.ones_(m.weight), nn.init.zeros_(m.bias)
+        # BERT's initialisation, seeded: everything for a fresh model, else only the new heads
+        init_bert_weights(self if fresh else nn.ModuleList([self.transform, self.norm, self.pair_head]), seed)
 
     def mlm_logits(self, hidden: torch.Tensor) -> torch.Tensor:
         """(..., hidden) vectors -> (..., vocab) scores; the decoder is the word embedding matrix."""
@@ -155,6 +144,31 @@ def _batch(data, index):
     return {k: (v[index][:, :T] if v.dim() == 2 else v[index]) for k, v in data.items()}
 
 
+def _check_pretrain_settings(*, steps, batch_size, max_len, seed, lr, head_lr, warmup, mlm_probability,
+                             documents) -> None:
+    for name, val in (("steps", steps), ("batch_size", batch_size), ("max_len", max_len)):
+        check_positive_int(name, val)
+    check_int("seed", seed, low=0)
+    check_finite("lr", lr, 0.0)  # 0 is allowed: a frozen model (tests use it to isolate the masks)
+    if head_lr is not None:
+        check_finite("head_lr", head_lr, 0.0)
+    check_probability("warmup", warmup)
+    check_probability("mlm_probability", mlm_probability)
+    _check_documents(documents)
+
+
+def _check_documents(documents) -> None:
+    """None (the reviews) or a non-empty list of documents; an empty list must not mean 'the reviews'."""
+    if documents is None:
+        return
+    if isinstance(documents, (str, bytes)) or not hasattr(documents, "__len__"):
+        raise TypeError("documents must be a list of documents, each a list of sentences "
+                        "(e.g. review_documents('train')), or None for the reviews")
+    if len(documents) == 0:
+        raise ValueError("documents is empty: pass at least two documents, or documents=None "
+                         "to use the reviews")
+
+
 def pretrain(config: BertConfig | None = None, *, objectives: str = "mlm+nsp", dynamic_masking: bool = True,
              steps: int = 300, batch_size: int = 32, max_len: int = 64, mlm_probability: float = 0.15,
              lr: float = 1e-3,
@@ -166,16 +180,15 @@ def pretrain(config: BertConfig | None = None, *, objectives: str = "mlm+nsp", d
     ``objectives``: 'mlm', 'nsp', 'sop', 'mlm+nsp' (BERT) or 'mlm+sop' (ALBERT).
     ``dynamic_masking``: a fresh mask every time a pair is seen (RoBERTa) vs one fixed mask.
     History columns: step, mlm_loss, mlm_acc, pair_loss, pair_acc (per batch), seconds.
-    AdamW with linear warm-up and decay; ``head_lr`` (default ``lr``) for the heads.
+    The loop is ``training.loop.train_loop``: AdamW (weight decay 0.01, none on biases and
+    LayerNorm weights), linear warm-up and decay; ``head_lr`` (default ``lr``) for the heads.
     ``train_layers``: None trains everything; k trains the heads and the top k layers only
     (0 = heads only; the embeddings, hence the tied decoder, stay frozen).
     """
     use_mlm, pair_task = _check_objectives(objectives)
-    for name, val in (("steps", steps), ("batch_size", batch_size), ("seed", seed)):
-        if not isinstance(val, int) or isinstance(val, bool) or val < (0 if name == "seed" else 1):
-            raise ValueError(f"{name} must be a positive int, got {val!r}")
-    if not isinstance(lr, (int, float)) or lr < 0 or (head_lr is not None and head_lr < 0):
-        raise ValueError(f"lr and head_lr must be non-negative numbers, got {lr!r} and {head_lr!r}")
+    _check_pretrain_settings(steps=steps, batch_size=batch_size, max_len=max_len, seed=seed, lr=lr,
+                             head_lr=head_lr, warmup=warmup, mlm_probability=mlm_probability,
+                             documents=documents)
     if model is not None and not isinstance(model, BertForPreTraining):
         raise TypeError("model must be a bertcore BertForPreTraining (or None for a fresh one)")
     if tokenizer is None:
@@ -183,8 +196,7 @@ def pretrain(config: BertConfig | None = None, *, objectives: str = "mlm+nsp", d
 
         from bertcore.support.loading import model_name_or_path
         tokenizer = AutoTokenizer.from_pretrained(model_name_or_path())
-    torch.manual_seed(seed)  # weight init and dropout
-    model = model or BertForPreTraining(config or BertConfig.tiny(vocab_size=len(tokenizer)))
+    model = model or BertForPreTraining(config or BertConfig.tiny(vocab_size=len(tokenizer)), seed=seed)
     if len(tokenizer) > model.bert.config.vocab_size:
         raise ValueError(f"the tokenizer has {len(tokenizer)} tokens but the model only "
                          f"{model.bert.config.vocab_size}: build the config with vocab_size=len(tokenizer)")
@@ -206,29 +218,21 @@ def pretrain(config: BertConfig | None = None, *, objectives: str = "mlm+nsp", d
     for p in heads + body:
         p.requires_grad_(True)
     groups = [{"params": heads, "lr": lr if head_lr is None else head_lr}, {"params": body, "lr": lr}]
-    opt = torch.optim.AdamW(groups, weight_decay=0.01)
-    n_warm = max(1, int(warmup * steps))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / n_warm, max(0.0, (steps - s) / max(1, steps - n_warm))))
-    order, history, start = torch.empty(0, dtype=torch.long), [], time.perf_counter()
-    model.train()
-    for step in range(1, steps + 1):
-        if len(order) < batch_size:  # a new epoch: reshuffle
-            order = torch.cat([order, torch.randperm(len(data["input_ids"]), generator=gen)])
-        index, order = order[:batch_size], order[batch_size:]
+
+    def step_loss(index):
         batch = _batch(data, index)
         if dynamic_masking:
             masked, labels = _mask(batch["input_ids"], batch["attention_mask"], tokenizer, vocab, gen, mlm_probability)
         else:
             T = batch["input_ids"].shape[1]
             masked, labels = fixed[0][index][:, :T], fixed[1][index][:, :T]
-        loss, stats = _losses(model, batch, masked, labels, use_mlm, pair_task)
-        opt.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        history.append({"step": step, **stats, "seconds": time.perf_counter() - start})
+        return _losses(model, batch, masked, labels, use_mlm, pair_task)
+
+    # the shared loop: shuffled full batches across epochs, AdamW (no decay on biases and
+    # LayerNorm weights), linear warm-up and decay, clipping at 1; ``gen`` also draws the masks
+    history = train_loop(model, step_loss, [1] * len(data["input_ids"]), steps=steps, batch_size=batch_size,
+                         bucket=False, lr=lr, warmup=warmup, weight_decay=0.01, params=groups, seed=seed,
+                         generator=gen)
     for p in model.parameters():
         p.requires_grad_(True)  # leave nothing frozen behind for the caller
     cols = ["step", "mlm_loss", "mlm_acc", "pair_loss", "pair_acc", "seconds"]
@@ -245,6 +249,7 @@ def evaluate_pretraining(model: BertForPreTraining, tokenizer, documents=None, *
     if not isinstance(model, BertForPreTraining):
         raise TypeError("model must be a bertcore BertForPreTraining")
     use_mlm, pair_task = _check_objectives(objectives)
+    _check_documents(documents)
     data = encode_pairs(tokenizer, documents or review_documents("test"), pair_task=pair_task,
                         max_len=min(max_len, model.bert.config.max_position_embeddings), seed=seed)
     data = {k: v[:max_pairs] for k, v in data.items()}  # pairs come in document order
@@ -272,6 +277,7 @@ def mlm_fill(model: BertForPreTraining, tokenizer, text: str, top_k: int = 5) ->
         raise TypeError("model must be a bertcore BertForPreTraining (see pretrain / domain_adapt)")
     if not isinstance(text, str) or tokenizer.mask_token not in text:
         raise ValueError(f"text must be a string containing {tokenizer.mask_token}")
+    check_text("text", text)
     if not isinstance(top_k, int) or top_k < 1:
         raise ValueError(f"top_k must be a positive int, got {top_k!r}")
     enc = tokenizer(text, return_tensors="pt", truncation=True,

@@ -15,10 +15,11 @@ import torch
 import torch.nn.functional as F
 
 from bertcore._checks import check_texts
-from bertcore.training.batching import bucket_batches, collate, encode_ids
-from bertcore.training.finetune import SequenceClassifier, _label_ids, train_steps
 from bertcore.config import BertConfig
 from bertcore.encoder import BertModel
+from bertcore.training.batching import bucket_batches, collate, encode_ids
+from bertcore.training.finetune import SequenceClassifier, _label_ids
+from bertcore.training.loop import train_loop
 
 
 def student_from_teacher(teacher: torch.nn.Module, layers: Sequence[int] | None = None) -> BertModel:
@@ -106,7 +107,8 @@ def distil(student: SequenceClassifier, tokenizer, texts: Sequence[str], labels:
     if teacher_hidden is not None and any(len(h) != len(r) for h, r in zip(teacher_hidden, ids)):
         raise ValueError("teacher_hidden does not match these texts: compute it with the same max_len")
 
-    def step_loss(inputs, batch):
+    def step_loss(batch):
+        inputs = collate([ids[i] for i in batch], tokenizer.pad_token_id)
         out = student.encoder(**inputs)
         logits = student.head(student.dropout(student.pool(out, inputs["attention_mask"])))
         hard = F.cross_entropy(logits, y[batch])
@@ -120,5 +122,5 @@ def distil(student: SequenceClassifier, tokenizer, texts: Sequence[str], labels:
         loss = alpha * soft + (1 - alpha) * hard + beta * cos
         return loss, {"hard": hard, "soft": soft, "cosine": cos}
 
-    return train_steps(student, ids, tokenizer.pad_token_id, step_loss, epochs=epochs, batch_size=batch_size,
-                       lr=lr, warmup=warmup, weight_decay=weight_decay, seed=seed)
+    return pd.DataFrame(train_loop(student, step_loss, [len(r) for r in ids], epochs=epochs, batch_size=batch_size,
+                                   lr=lr, warmup=warmup, weight_decay=weight_decay, seed=seed))

@@ -15,9 +15,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bertcore.masking import IGNORE_INDEX, mask_tokens
 from bertcore.config import ACTIVATIONS, BertConfig
 from bertcore.encoder import BertModel
+from bertcore.masking import IGNORE_INDEX, mask_tokens
+from bertcore.training.initialization import init_bert_weights
+from bertcore.training.loop import train_loop
 
 OBJECTIVES = ("mlm", "electra", "electra-15%")
 
@@ -74,17 +76,6 @@ class Discriminator(nn.Module):
         return self.out(self.act(self.dense(h))).squeeze(-1)  # (B, T)
 
 
-def init_weights(module: nn.Module, std: float = 0.02) -> None:
-    """BERT's initialisation, e.g. ``model.apply(init_weights)``: N(0, 0.02) weights, zero biases, unit LayerNorms."""
-    if isinstance(module, (nn.Linear, nn.Embedding)):
-        nn.init.normal_(module.weight, mean=0.0, std=std)
-        if isinstance(module, nn.Linear) and module.bias is not None:
-            nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.LayerNorm):
-        nn.init.ones_(module.weight)
-        nn.init.zeros_(module.bias)
-
-
 def replace_with_samples(input_ids, positions, generator_logits, generator=None):
     """Corrupted input and RTD labels: sampled tokens go in at ``positions``; label 1 where the token changed.
 
@@ -95,15 +86,6 @@ def replace_with_samples(input_ids, positions, generator_logits, generator=None)
     corrupted = input_ids.clone()
     corrupted[positions] = sampled
     return corrupted, (corrupted != input_ids).float()
-
-
-def _batches(n: int, batch_size: int, steps: int, generator: torch.Generator):
-    order = torch.empty(0, dtype=torch.long)
-    for _ in range(steps):
-        if len(order) < batch_size:  # a new epoch, reshuffled
-            order = torch.cat([order, torch.randperm(n, generator=generator)])
-        yield order[:batch_size]
-        order = order[batch_size:]
 
 
 def pretrain_small(input_ids: torch.Tensor, attention_mask: torch.Tensor, *, objective: str,
@@ -117,8 +99,9 @@ def pretrain_small(input_ids: torch.Tensor, attention_mask: torch.Tensor, *, obj
     'electra' the loss is MLM(generator) + ``rtd_weight`` x BCE(discriminator) over every real
     token ('electra-15%': only over the masked positions). The returned model is the MaskedLM
     or the Discriminator (its encoder: ``model.encoder``). ``callback(step, model)`` runs at
-    step 0 and every ``callback_every`` steps (e.g. an evaluation). History: step, loss, mlm_loss,
-    rtd_loss, rtd_accuracy, tokens_with_loss (positions that produced a loss term).
+    step 0 and every ``callback_every`` steps (e.g. an evaluation). History (one dict per step,
+    from ``training.loop.train_loop``): step, loss, mlm_loss, rtd_loss, rtd_accuracy,
+    replaced_share, tokens_with_loss (positions that produced a loss term), lr, seconds.
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
@@ -130,7 +113,6 @@ def pretrain_small(input_ids: torch.Tensor, attention_mask: torch.Tensor, *, obj
     for name, val in (("steps", steps), ("batch_size", batch_size), ("callback_every", callback_every)):
         if not isinstance(val, int) or val < 1:
             raise ValueError(f"{name} must be a positive int, got {val!r}")
-    torch.manual_seed(seed)  # weight init and dropout
     gen_data = torch.Generator().manual_seed(seed)  # batches, masks and generator samples
     if objective == "mlm":
         mlm, disc = MaskedLM(config), None
@@ -138,16 +120,13 @@ def pretrain_small(input_ids: torch.Tensor, attention_mask: torch.Tensor, *, obj
         mlm = MaskedLM(generator_config or config)  # the generator: usually smaller
         disc = Discriminator(config)
     trained = mlm if disc is None else disc  # what the caller gets: the MLM model or the discriminator
-    mlm.apply(init_weights)  # PyTorch's defaults (N(0, 1) embeddings) make a tied decoder start far off
+    # BERT's initialisation (PyTorch's N(0, 1) embeddings would make a tied decoder start far off)
+    init_bert_weights(mlm, seed)
     if disc is not None:
-        disc.apply(init_weights)
-    params = list(mlm.parameters()) + (list(disc.parameters()) if disc is not None else [])
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
-    history = []
-    if callback is not None:
-        callback(0, trained.eval())
-    for step, index in enumerate(_batches(len(input_ids), batch_size, steps, gen_data), start=1):
-        mlm.train()
+        init_bert_weights(disc, seed + 1)  # its own draws, even when both have one config
+    models = nn.ModuleList([mlm] + ([disc] if disc is not None else []))
+
+    def step_loss(index):
         ids, att = input_ids[index], attention_mask[index]
         T = int(att.sum(1).max())  # trim padding columns shared by the whole batch
         ids, att = ids[:, :T], att[:, :T]
@@ -158,31 +137,29 @@ def pretrain_small(input_ids: torch.Tensor, attention_mask: torch.Tensor, *, obj
                                      attention_mask=att, **fractions)
         positions = labels != IGNORE_INDEX  # (B, T)
         if not positions.any():
-            continue
+            return None  # nothing masked: skip the batch
         logits = mlm(masked, att, positions)  # (N, V)
         mlm_loss = F.cross_entropy(logits, labels[positions])
-        row = {"step": step, "mlm_loss": mlm_loss.item(), "tokens_with_loss": int(positions.sum())}
-        loss = mlm_loss
-        if disc is not None:
-            disc.train()
-            corrupted, is_replaced = replace_with_samples(ids, positions, logits, gen_data)
-            rtd_logits = disc(corrupted, att)  # (B, T)
-            # 'electra' learns from every real token; 'electra-15%' (the paper's ablation) only
-            # from the positions the generator filled in
-            real = att.bool() if objective == "electra" else positions
-            rtd_loss = F.binary_cross_entropy_with_logits(rtd_logits[real], is_replaced[real])
-            loss = mlm_loss + rtd_weight * rtd_loss
-            row.update(rtd_loss=rtd_loss.item(), tokens_with_loss=int(real.sum()),
-                       rtd_accuracy=((rtd_logits[real] > 0).float() == is_replaced[real]).float().mean().item(),
-                       replaced_share=is_replaced[real].mean().item())
-        opt.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        row["loss"] = loss.item()
-        history.append(row)
-        if callback is not None and step % callback_every == 0:
-            callback(step, trained.eval())
+        extras = {"mlm_loss": mlm_loss, "tokens_with_loss": int(positions.sum())}
+        if disc is None:
+            return mlm_loss, extras
+        corrupted, is_replaced = replace_with_samples(ids, positions, logits, gen_data)
+        rtd_logits = disc(corrupted, att)  # (B, T)
+        # 'electra' learns from every real token; 'electra-15%' (the paper's ablation) only
+        # from the positions the generator filled in
+        real = att.bool() if objective == "electra" else positions
+        rtd_loss = F.binary_cross_entropy_with_logits(rtd_logits[real], is_replaced[real])
+        extras.update(rtd_loss=rtd_loss, tokens_with_loss=int(real.sum()),
+                      rtd_accuracy=((rtd_logits[real] > 0).float() == is_replaced[real]).float().mean(),
+                      replaced_share=is_replaced[real].mean())
+        return mlm_loss + rtd_weight * rtd_loss, extras
+
+    # the shared loop: shuffled full batches, AdamW (no decay on biases and LayerNorm weights),
+    # clipping at 1, a constant learning rate; ``gen_data`` also draws the masks and samples
+    history = train_loop(models, step_loss, [1] * len(input_ids), steps=steps, batch_size=batch_size, bucket=False,
+                         lr=lr, schedule=False, weight_decay=0.01, seed=seed, generator=gen_data,
+                         callback=None if callback is None else lambda step: callback(step, trained.eval()),
+                         callback_every=callback_every)
     return trained.eval(), history
 
 
