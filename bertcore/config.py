@@ -46,24 +46,24 @@ class BertConfig:
         check_finite("layer_norm_eps", self.layer_norm_eps, 0.0, low_open=True)
 
     @classmethod
-    def base(cls, **kw) -> "BertConfig":
+    def base(cls, **kw) -> BertConfig:
         """BERT-Base: 12 layers, hidden 768, 12 heads (Devlin et al., 2019)."""
         return cls(**kw)
 
     @classmethod
-    def large(cls, **kw) -> "BertConfig":
+    def large(cls, **kw) -> BertConfig:
         """BERT-Large: 24 layers, hidden 1024, 16 heads."""
         return cls(**{**dict(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16,
                              intermediate_size=4096), **kw})
 
     @classmethod
-    def tiny(cls, **kw) -> "BertConfig":
+    def tiny(cls, **kw) -> BertConfig:
         """A 2-layer, hidden-128 BERT that trains on a CPU in a minute."""
         return cls(**{**dict(hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
                              intermediate_size=512, max_position_embeddings=128), **kw})
 
     @classmethod
-    def from_hf(cls, hf_config) -> "BertConfig":
+    def from_hf(cls, hf_config) -> BertConfig:
         """Copy the shared fields of a ``transformers.BertConfig``."""
         return cls(**{f.name: getattr(hf_config, f.name) for f in fields(cls) if hasattr(hf_config, f.name)})
 

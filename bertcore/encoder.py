@@ -144,7 +144,7 @@ class BertModel(nn.Module):
         return BertOutput(x, pooled, tuple(hidden), tuple(attentions))
 
     @classmethod
-    def from_pretrained(cls, source) -> "BertModel":
+    def from_pretrained(cls, source) -> BertModel:
         """Load Hugging Face BERT weights from a folder, hub id or ``transformers.BertModel``."""
         from transformers import BertModel as HFBertModel
 

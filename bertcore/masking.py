@@ -34,7 +34,8 @@ def _check_probs(mlm_probability, mask_fraction, random_fraction):
 
 def _check_ids(input_ids, vocab_size, mask_token_id, special_token_ids, generator, attention_mask=None):
     if not isinstance(input_ids, torch.Tensor) or input_ids.is_floating_point() or input_ids.dtype == torch.bool:
-        raise TypeError("input_ids must be an integer torch.Tensor, e.g. tokenizer(..., return_tensors='pt')['input_ids']")
+        raise TypeError("input_ids must be an integer torch.Tensor, "
+                        "e.g. tokenizer(..., return_tensors='pt')['input_ids']")
     if input_ids.dtype != torch.long:
         raise TypeError(f"input_ids must be an integer torch.Tensor of dtype torch.long (int64), got "
                         f"{input_ids.dtype}: pass input_ids.long()")

@@ -62,7 +62,8 @@ _TABLE = _CleanTable()
 
 
 class BasicTokenizer:
-    """Words and punctuation as BERT sees them, e.g. ``BasicTokenizer().tokenize("Café, OK?") == ['cafe', ',', 'ok', '?']``."""
+    """Words and punctuation as BERT sees them, e.g.
+    ``BasicTokenizer().tokenize("Café, OK?") == ['cafe', ',', 'ok', '?']``."""
 
     def __init__(self, do_lower_case: bool = True):
         if not isinstance(do_lower_case, bool):

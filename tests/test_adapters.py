@@ -3,10 +3,9 @@ import pytest
 import torch
 
 import bertcore as bc
-from bertcore.variants.adapters import Adapter, AdapterLayer, add_adapters, trainable_parameters, freeze_for_adapters
 from bertcore.training.batching import collate, encode_ids
 from bertcore.training.finetune import SequenceClassifier, fine_tune
-
+from bertcore.variants.adapters import Adapter, AdapterLayer, add_adapters, freeze_for_adapters, trainable_parameters
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
 

@@ -1,6 +1,7 @@
 """bertcore.support.viz / quiz / exercises: offline attention views, live controls, quizzes, auto-checks."""
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import shutil
@@ -11,8 +12,6 @@ import ipywidgets
 import numpy as np
 import pytest
 import torch
-
-import importlib
 
 from bertcore.support import exercises, viz
 
@@ -97,7 +96,7 @@ def test_neuron_model_has_the_same_attention(pretrained, kind):
         ref = model(**enc, output_attentions=True).attentions
         ours = viz.neuron_model(source)(enc["input_ids"], token_type_ids=enc["token_type_ids"])[-1]
     assert len(ours) == len(ref)
-    for layer, r in zip(ours, ref):
+    for layer, r in zip(ours, ref, strict=True):
         assert (layer["attn"] - r).abs().max() < 1e-5
 
 

@@ -4,7 +4,12 @@ import torch
 
 import bertcore as bc
 from bertcore.analysis.contextual import (
-    batch_word_vectors, hidden_states, sense_separation, static_vector, word_token_span, word_vectors,
+    batch_word_vectors,
+    hidden_states,
+    sense_separation,
+    static_vector,
+    word_token_span,
+    word_vectors,
 )
 
 

@@ -5,8 +5,14 @@ import torch.nn.functional as F
 
 import bertcore as bc
 from bertcore.training.batching import collate, encode_ids
-from bertcore.variants.distilbert import cosine_hidden_loss, distil, soft_target_loss, student_from_teacher, teacher_outputs
 from bertcore.training.finetune import SequenceClassifier
+from bertcore.variants.distilbert import (
+    cosine_hidden_loss,
+    distil,
+    soft_target_loss,
+    student_from_teacher,
+    teacher_outputs,
+)
 
 TEXTS = ["good pills", "bad pills made me sick", "great", "awful nausea", "fine", "terrible"]
 LABELS = ["pos", "neg", "pos", "neg", "pos", "neg"]

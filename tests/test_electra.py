@@ -2,9 +2,15 @@
 import pytest
 import torch
 
-from bertcore.variants.electra import (Discriminator, MaskedLM, compact_vocabulary, pretrain_small,
-                              replace_with_samples, replaced_token_scores)
 from bertcore.config import BertConfig
+from bertcore.variants.electra import (
+    Discriminator,
+    MaskedLM,
+    compact_vocabulary,
+    pretrain_small,
+    replace_with_samples,
+    replaced_token_scores,
+)
 
 SPECIAL = [0, 1, 2, 3, 4]  # [PAD], [UNK], [CLS], [SEP], [MASK] in the compact vocabulary
 

@@ -4,7 +4,12 @@ import torch
 
 from bertcore.support.cache import weights_fingerprint as fingerprint
 from bertcore.variants.sentence_embeddings import (
-    cached_encode_pooled, cosine_top_k, embed, encode_pooled, multiple_negatives_ranking_loss, pool,
+    cached_encode_pooled,
+    cosine_top_k,
+    embed,
+    encode_pooled,
+    multiple_negatives_ranking_loss,
+    pool,
 )
 
 SENTENCES = ["Works great.", "I had a terrible headache for two weeks after the first dose.",

@@ -25,7 +25,8 @@ def test_sample_per_class_counts_and_reproducibility():
 
 
 def test_init_bert_weights_matches_the_scheme_and_is_seeded():
-    from transformers import BertConfig as HFConfig, BertModel as HFModel
+    from transformers import BertConfig as HFConfig
+    from transformers import BertModel as HFModel
 
     cfg = bc.BertConfig.tiny()
     a = init_bert_weights(bc.BertModel(cfg), seed=5)

@@ -9,11 +9,17 @@ import torch
 
 import bertcore as bc
 from bertcore.analysis.baselines import logistic_regression, tfidf_baseline
-from bertcore.training.batching import bucket_batches, collate, encode_ids, padded_tokens
-from bertcore.training.finetune import (SequenceClassifier, evaluate_classifier, fine_tune, init_head_from_probe,
-                               predict, predict_proba)
-from bertcore.training.loop import linear_schedule
 from bertcore.analysis.metrics import classification_scores
+from bertcore.training.batching import bucket_batches, collate, encode_ids, padded_tokens
+from bertcore.training.finetune import (
+    SequenceClassifier,
+    evaluate_classifier,
+    fine_tune,
+    init_head_from_probe,
+    predict,
+    predict_proba,
+)
+from bertcore.training.loop import linear_schedule
 
 TEXTS = ["great drug, no side effects", "terrible, it made me sick", "it was fine I guess",
          "works well and fast", "awful headaches every day", "best thing I tried",

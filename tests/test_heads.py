@@ -4,8 +4,15 @@ import itertools
 import pytest
 import torch
 
-from bertcore.analysis.task_heads import (IGNORE_INDEX, align_labels, best_span, bio_spans, centroid_summary,
-                            gazetteer_tags, span_scores)
+from bertcore.analysis.task_heads import (
+    IGNORE_INDEX,
+    align_labels,
+    best_span,
+    bio_spans,
+    centroid_summary,
+    gazetteer_tags,
+    span_scores,
+)
 
 
 def test_align_labels_with_the_real_tokenizer(pretrained):
@@ -18,7 +25,7 @@ def test_align_labels_with_the_real_tokenizer(pretrained):
     assert len(aligned) == len(pieces)
     assert aligned[0] == aligned[-1] == IGNORE_INDEX  # [CLS] and [SEP]
     assert any(p.startswith("##") for p in pieces)  # the drug name is split into pieces
-    for wid, piece, lab in zip(enc.word_ids(), pieces, aligned):
+    for piece, lab in zip(pieces, aligned, strict=True):
         if piece.startswith("##"):
             assert lab == IGNORE_INDEX  # continuation pieces are skipped by the loss
     kept = [lab for lab in aligned if lab != IGNORE_INDEX]

@@ -3,8 +3,13 @@ import pytest
 import torch
 
 from bertcore.attention import scaled_dot_product_attention
-from bertcore.variants.sparse_attention import (attention_flops, bigbird_mask, local_attention, longformer_mask,
-                                     sliding_window_mask)
+from bertcore.variants.sparse_attention import (
+    attention_flops,
+    bigbird_mask,
+    local_attention,
+    longformer_mask,
+    sliding_window_mask,
+)
 
 
 def test_sliding_window_counts():

@@ -25,7 +25,7 @@ def test_windows_equal_huggingface_overflowing_tokens(pretrained, n, window, ste
     ref = tok(tok.decode(ids), max_length=window + 2, truncation=True, stride=window - step,
               return_overflowing_tokens=True)["input_ids"]
     assert len(ref) == len(ours["spans"])
-    for row, mask, r in zip(ours["input_ids"], ours["attention_mask"], ref):
+    for row, mask, r in zip(ours["input_ids"], ours["attention_mask"], ref, strict=True):
         assert row[mask.bool()].tolist() == r
 
 

@@ -1,14 +1,22 @@
-"""bertcore.training.pretraining / bertcore.variants.domain: heads against transformers, pair builders, the training loop."""
-import bertcore.variants.domain as domain  # first: bertcore sets OMP_WAIT_POLICY before torch loads (10x on busy CPUs)
-
+"""bertcore.training.pretraining / bertcore.variants.domain: heads against transformers, pair builders, the
+training loop."""
 import pytest
 import torch
 import transformers
 
-from bertcore.masking import IGNORE_INDEX
+import bertcore.variants.domain as domain  # first: bertcore sets OMP_WAIT_POLICY before torch loads (10x on busy CPUs)
 from bertcore.config import BertConfig
-from bertcore.training.pretraining import (BertForPreTraining, _losses, encode_pairs, evaluate_pretraining,
-                                  make_sop_pairs, mlm_fill, pretrain, split_sentences)
+from bertcore.masking import IGNORE_INDEX
+from bertcore.training.pretraining import (
+    BertForPreTraining,
+    _losses,
+    encode_pairs,
+    evaluate_pretraining,
+    make_sop_pairs,
+    mlm_fill,
+    pretrain,
+    split_sentences,
+)
 
 SMALL = dict(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
              intermediate_size=64, max_position_embeddings=64)

@@ -3,11 +3,15 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from bertcore.analysis.sizing import (
+    COMPONENTS,
+    component_of,
+    count_parameters,
+    forward_flops,
+    parameter_breakdown,
+)
 from bertcore.config import BertConfig
 from bertcore.encoder import BertModel
-from bertcore.analysis.sizing import (
-    COMPONENTS, component_of, count_parameters, forward_flops, parameter_breakdown,
-)
 
 CONFIGS = [
     BertConfig.base(), BertConfig.large(), BertConfig.tiny(),

@@ -1,5 +1,6 @@
 """bertcore.tokenization against transformers.BertTokenizer (the pure-Python reference)."""
 import os
+from itertools import pairwise
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -72,7 +73,7 @@ def test_every_review_gives_the_same_tokens_and_ids(ref, tok, reviews, ref_token
 @pytest.mark.parametrize("max_length", [3, 7, 16, 64])
 def test_pairs_with_longest_first_truncation_and_padding(ref, tok, reviews, ref_tokens, max_length):
     kw = dict(max_length=max_length, truncation=True, padding="max_length")
-    for a, b in zip(reviews[:300], reviews[1:301]):
+    for a, b in zip(reviews[:300], reviews[1:301], strict=True):
         assert tok.encode(a, b, **kw) == _hf_from_tokens(ref, ref_tokens[a], ref_tokens[b], **kw)
         assert tok.encode(a, b) == _hf_from_tokens(ref, ref_tokens[a], ref_tokens[b])
     for a, b in [("short", reviews[0]), (reviews[0], "x"), (reviews[2], reviews[3])]:
@@ -151,7 +152,7 @@ def test_wordpiece_steps_reproduce_the_pieces(ref, tok, reviews):
             assert not steps or not steps[-1].in_vocab
             continue
         assert [s.candidate for s in steps if s.in_vocab] == expected, word
-        for prev, step in zip(steps, steps[1:]):   # longest first: shorter until accepted
+        for prev, step in pairwise(steps):   # longest first: shorter until accepted
             assert (step.start, step.end) == ((prev.end, step.end) if prev.in_vocab
                                               else (prev.start, prev.end - 1))
 

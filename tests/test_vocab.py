@@ -5,9 +5,8 @@ import pytest
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 
 import bertcore as bc
-from bertcore.training.vocab import (BPE_SPECIAL_TOKENS, learn_merges, train_byte_bpe, train_wordpiece,
-                            word_counts)
 from bertcore.tokenization import SPECIAL_TOKENS
+from bertcore.training.vocab import BPE_SPECIAL_TOKENS, learn_merges, train_byte_bpe, train_wordpiece, word_counts
 
 
 @pytest.fixture(scope="module")

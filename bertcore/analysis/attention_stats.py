@@ -25,7 +25,8 @@ def _stack(attentions) -> torch.Tensor:
 
 def head_statistics(attentions, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None, *,
                     cls_id: int, sep_id: int) -> dict[str, torch.Tensor]:
-    """Per-head averages, each (L, H), e.g. ``head_statistics(out.attentions, ids, mask, cls_id=101, sep_id=102)['sep']``.
+    """Per-head averages, each (L, H), e.g.
+    ``head_statistics(out.attentions, ids, mask, cls_id=101, sep_id=102)['sep']``.
 
     Keys: ``cls``/``sep`` (attention mass on those tokens), ``prev``/``next``/``self``
     (mass on the token at offset -1/+1/0), ``entropy`` (nats, of each query's distribution).
@@ -72,7 +73,8 @@ def _value_vectors(model, hidden: torch.Tensor, layer: int) -> torch.Tensor:
 
 @torch.no_grad()
 def attention_norms(model, hidden_states, attentions, layer: int) -> torch.Tensor:
-    """||a_ij f_h(x_j)|| for every head, query i and key j: (B, H, T, T), e.g. ``attention_norms(model, out.hidden_states, out.attentions, 0)``.
+    """||a_ij f_h(x_j)|| for every head, query i and key j: (B, H, T, T), e.g.
+    ``attention_norms(model, out.hidden_states, out.attentions, 0)``.
 
     ``model`` is a Hugging Face BertModel; ``hidden_states``/``attentions`` come from calling
     it with ``output_hidden_states=True, output_attentions=True``.

@@ -95,7 +95,8 @@ def truncate_ids(ids, max_tokens: int, keep: str = "head", head_tokens: int | No
 
 
 def stitch_windows(window_states: torch.Tensor, spans: Sequence[tuple[int, int]]) -> torch.Tensor:
-    """One vector per document token from overlapping windows, e.g. ``stitch_windows(out.last_hidden_state, w['spans'])``.
+    """One vector per document token from overlapping windows, e.g.
+    ``stitch_windows(out.last_hidden_state, w['spans'])``.
 
     ``window_states``: (n_windows, T, H) outputs for ``sliding_windows(...)['input_ids']``
     (row r, position 1 + k is token ``spans[r][0] + k``). Each token takes its vector from the

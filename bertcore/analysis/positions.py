@@ -33,7 +33,8 @@ def sinusoidal_positions(num_positions: int, dim: int, base: float = 10000.0) ->
 
 
 def cosine_similarity_matrix(table: torch.Tensor) -> torch.Tensor:
-    """Cosine similarity of every pair of rows, shape (P, P), e.g. of ``model.embeddings.position_embeddings.weight``."""
+    """Cosine similarity of every pair of rows, shape (P, P), e.g.
+    of ``model.embeddings.position_embeddings.weight``."""
     if not isinstance(table, torch.Tensor) or table.dim() != 2:
         raise TypeError("table must be a 2-D tensor (positions, dim)")
     unit = torch.nn.functional.normalize(table.detach().float(), dim=-1)  # (P, dim), unit rows

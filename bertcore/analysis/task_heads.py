@@ -82,10 +82,11 @@ def bio_spans(tags: Sequence[str]) -> set[tuple[int, int, str]]:
 
 
 def span_scores(gold: Sequence[set], pred: Sequence[set]) -> dict[str, float]:
-    """Entity-level precision, recall and F1 over sentences (exact span and type), e.g. ``span_scores([{(0, 1, 'X')}], [set()])``."""
+    """Entity-level precision, recall and F1 over sentences (exact span and type), e.g.
+    ``span_scores([{(0, 1, 'X')}], [set()])``."""
     if len(gold) != len(pred):
         raise ValueError(f"gold has {len(gold)} sentences but pred has {len(pred)}")
-    tp = sum(len(g & p) for g, p in zip(gold, pred))
+    tp = sum(len(g & p) for g, p in zip(gold, pred, strict=True))
     n_pred, n_gold = sum(len(p) for p in pred), sum(len(g) for g in gold)
     precision = tp / n_pred if n_pred else 0.0
     recall = tp / n_gold if n_gold else 0.0
@@ -112,7 +113,8 @@ def best_span(start_logits: torch.Tensor, end_logits: torch.Tensor, max_length: 
 
 
 def centroid_summary(vectors: torch.Tensor, k: int = 2) -> list[int]:
-    """Indices (in text order) of the k sentences closest to the mean sentence vector, e.g. ``centroid_summary(v, 3)``."""
+    """Indices (in text order) of the k sentences closest to the mean sentence vector, e.g.
+    ``centroid_summary(v, 3)``."""
     if not isinstance(vectors, torch.Tensor) or vectors.dim() != 2 or len(vectors) == 0:
         raise ValueError("vectors must be a non-empty (n_sentences, H) tensor")
     if not isinstance(k, int) or k < 1:

@@ -14,7 +14,8 @@ EDITS = ("delete", "insert", "substitute", "swap")
 
 
 def edit_distance(a: str, b: str) -> int:
-    """Fewest deletes, inserts, substitutions and neighbour swaps from a to b, e.g. ``edit_distance("form", "from") == 1``."""
+    """Fewest deletes, inserts, substitutions and neighbour swaps from a to b, e.g.
+    ``edit_distance("form", "from") == 1``."""
     if not isinstance(a, str) or not isinstance(b, str):
         raise TypeError(f"a and b must be str, got {type(a).__name__} and {type(b).__name__}")
     # d[i][j] = distance between a[:i] and b[:j]; (len(a)+1, len(b)+1) table
@@ -45,7 +46,8 @@ def _edit_once(word: str, rng: np.random.Generator) -> str:
 
 
 def misspell(word: str, n_edits: int, rng: np.random.Generator, max_tries: int = 200) -> str:
-    """``word`` with random typos, exactly ``n_edits`` edits away, e.g. ``misspell("medication", 1, np.random.default_rng(0))``.
+    """``word`` with random typos, exactly ``n_edits`` edits away, e.g.
+    ``misspell("medication", 1, np.random.default_rng(0))``.
 
     Edits are drawn one at a time until the result is exactly ``n_edits`` away (two random
     edits can cancel out, for example swapping the same pair twice).

@@ -1,1 +1,2 @@
-"""The book's own support: the pretrained model and the reviews, caches, quizzes, auto-checked exercises and attention views."""
+"""The book's own support: the pretrained model and the reviews, caches, quizzes, auto-checked exercises and
+attention views."""

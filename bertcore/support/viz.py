@@ -44,11 +44,11 @@ _RUNNER = """window.__bertcoreVizRun = window.__bertcoreVizRun || function (fn) 
   var opts = document.querySelector('script[src*="_static/documentation_options.js"]');
   var root = opts ? opts.getAttribute('src').replace(/documentation_options\\.js.*$/, '') : '_static/';
   var s = document.createElement('script');
-  s.src = root + '%s';
+  s.src = root + '__LIBS_FILE__';
   s.onload = function () { queue.splice(0).forEach(function (f) { f(); }); };
   s.onerror = function () { console.error('bertcore.support.viz: cannot load ' + s.src); };
   document.head.appendChild(s);
-};""" % LIBS_FILE
+};""".replace("__LIBS_FILE__", LIBS_FILE)
 
 
 def vendor_dir() -> Path:
@@ -75,7 +75,7 @@ def _offline(html: str) -> str:
     bundle = libs_bundle()
     if bundle is None:
         warnings.warn("assets/vendor/ is missing (run `make assets`): this attention view loads "
-                      "require.js, d3 and jQuery from a CDN and draws only with internet access.")
+                      "require.js, d3 and jQuery from a CDN and draws only with internet access.", stacklevel=3)
         return html
     html, n_tag = _REQUIRE_TAG.subn("", html)
     html, n_cfg = _REQUIRE_CONFIG.subn("", html, count=1)
@@ -157,10 +157,12 @@ def model_view(attentions, tokens, sentence_b_start=None, *, display_mode: str =
 
 def neuron_model(model):
     """The weights of a transformers or bertcore ``BertModel`` in bertviz's own neuron-view BERT."""
-    from bertviz.transformers_neuron_view import BertConfig as NConfig, BertModel as NModel
+    from bertviz.transformers_neuron_view import BertConfig as NConfig
+    from bertviz.transformers_neuron_view import BertModel as NModel
     from transformers import BertModel as HFBertModel
 
-    from bertcore.encoder import BertModel as CoreBertModel, hf_to_bertcore_key
+    from bertcore.encoder import BertModel as CoreBertModel
+    from bertcore.encoder import hf_to_bertcore_key
 
     if isinstance(model, HFBertModel):
         rename = str

@@ -1,1 +1,2 @@
-"""Training BERT: batches, the one training loop, initialisation, pre-training heads, fine-tuning, vocabulary learning."""
+"""Training BERT: batches, the one training loop, initialisation, pre-training heads, fine-tuning, vocabulary
+learning."""

@@ -15,9 +15,9 @@ import torch
 from torch import nn
 
 from bertcore._checks import check_positive_int, check_texts
+from bertcore.analysis.metrics import classification_scores
 from bertcore.training.batching import bucket_batches, collate, encode_ids
 from bertcore.training.loop import train_loop
-from bertcore.analysis.metrics import classification_scores
 
 CLASSIFIER_POOLINGS = ("pooler", "cls", "mean")
 

@@ -8,15 +8,16 @@ runs for minutes, not days. Everything random comes from the ``seed`` argument.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 import pandas as pd
 import torch
 from torch import nn
 
 from bertcore._checks import check_finite, check_int, check_positive_int, check_probability, check_text
-from bertcore.masking import IGNORE_INDEX, as_rng, make_nsp_pairs, mask_tokens
 from bertcore.config import ACTIVATIONS, BertConfig
 from bertcore.encoder import BertModel
+from bertcore.masking import IGNORE_INDEX, as_rng, make_nsp_pairs, mask_tokens
 from bertcore.training.initialization import init_bert_weights
 from bertcore.training.loop import train_loop
 
@@ -81,7 +82,7 @@ def make_sop_pairs(documents, *, rng=0, p_in_order=0.5):
         raise ValueError(f"p_in_order must be between 0 and 1, got {p_in_order}")
     pairs = []
     for doc in documents:
-        for a, b in zip(doc, doc[1:]):
+        for a, b in pairwise(doc):
             pairs.append((a, b, 0) if rng.random() < p_in_order else (b, a, 1))
     return pairs
 
@@ -107,7 +108,7 @@ def encode_pairs(tokenizer, documents, *, pair_task: str | None = "nsp", max_len
         pairs = make_sop_pairs(documents, rng=seed)
     else:
         pairs = make_nsp_pairs(documents, rng=seed, p_is_next=0.5 if pair_task == "nsp" else 1.0)
-    a, b, labels = zip(*pairs)
+    a, b, labels = zip(*pairs, strict=True)
     enc = tokenizer(list(a), list(b), truncation="longest_first", max_length=max_len,
                     padding=True, return_tensors="pt")
     return {"input_ids": enc["input_ids"], "token_type_ids": enc["token_type_ids"],
@@ -213,7 +214,7 @@ def pretrain(config: BertConfig | None = None, *, objectives: str = "mlm+nsp", d
     heads = [p for n, p in model.named_parameters() if not n.startswith("bert.")]
     body = [p for n, p in model.named_parameters() if n.startswith("bert.")
             and (train_layers is None or n.startswith("bert.pooler") or any(n.startswith(t) for t in trained))]
-    for n, p in model.named_parameters():
+    for p in model.parameters():
         p.requires_grad_(False)
     for p in heads + body:
         p.requires_grad_(True)

@@ -20,12 +20,17 @@ from __future__ import annotations
 import heapq
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
+from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from bertcore._checks import check_int, check_texts
 from bertcore.tokenization import SPECIAL_TOKENS, BasicTokenizer, WordPieceTokenizer
 
 CRITERIA = ("count", "likelihood")
 BPE_SPECIAL_TOKENS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")   # RoBERTa's, in its order
+
+if TYPE_CHECKING:  # imported where used, so `import bertcore` does not load tokenizers' trainers
+    import tokenizers
 
 
 def word_counts(texts: Iterable[str], lowercase: bool = True) -> Counter:
@@ -71,8 +76,8 @@ def learn_merges(counts: Mapping[str, int], n_tokens: int, *, prefix: str = "##"
     pair_count: dict[tuple[str, str], int] = defaultdict(int)
     where: dict[tuple[str, str], set[int]] = defaultdict(set)   # pair -> indices of words with it
     unit_count: dict[str, int] = defaultdict(int)               # for the likelihood score
-    for i, (w, f) in enumerate(zip(words, freqs)):
-        for p in zip(w, w[1:]):
+    for i, (w, f) in enumerate(zip(words, freqs, strict=True)):
+        for p in pairwise(w):
             pair_count[p] += f
             where[p].add(i)
         for s in w:
@@ -94,7 +99,7 @@ def learn_merges(counts: Mapping[str, int], n_tokens: int, *, prefix: str = "##"
         changed = set()
         for i in sorted(where.pop(best, ())):
             w, f = words[i], freqs[i]
-            for p in zip(w, w[1:]):                   # take the word's old pairs out ...
+            for p in pairwise(w):                   # take the word's old pairs out ...
                 pair_count[p] -= f
                 changed.add(p)
             for s in w:
@@ -108,7 +113,7 @@ def learn_merges(counts: Mapping[str, int], n_tokens: int, *, prefix: str = "##"
                     merged.append(w[j])
                     j += 1
             words[i] = merged
-            for p in zip(merged, merged[1:]):         # ... and its new pairs in
+            for p in pairwise(merged):         # ... and its new pairs in
                 pair_count[p] += f
                 where[p].add(i)
                 changed.add(p)
@@ -141,7 +146,8 @@ def _best(pair_count, unit_count, rank, heap, criterion, min_frequency):
 
 def train_wordpiece(texts: Iterable[str], vocab_size: int, *, min_frequency: int = 2,
                     criterion: str = "count", lowercase: bool = True) -> WordPieceTokenizer:
-    """A BERT tokenizer with a vocabulary learned from ``texts``, e.g. ``train_wordpiece(texts, 1000).tokenize("rash")``.
+    """A BERT tokenizer with a vocabulary learned from ``texts``, e.g.
+    ``train_wordpiece(texts, 1000).tokenize("rash")``.
 
     Vocabulary order: the five special tokens, the characters, the "##" characters, then
     one token per merge in the order learned. Fewer than ``vocab_size`` tokens come back
@@ -169,7 +175,7 @@ def byte_level_words(texts: Iterable[str]) -> Counter:
     return Counter(piece for text in check_texts(texts) for piece, _ in pre.pre_tokenize_str(text))
 
 
-def byte_bpe_tokenizer(merges) -> "tokenizers.Tokenizer":
+def byte_bpe_tokenizer(merges) -> tokenizers.Tokenizer:
     """A byte-level BPE ``tokenizers.Tokenizer`` from learned merges, e.g. ``byte_bpe_tokenizer(merges[:500])``.
 
     Vocabulary: RoBERTa's five special tokens, the 256 byte characters, then one token per
@@ -179,7 +185,8 @@ def byte_bpe_tokenizer(merges) -> "tokenizers.Tokenizer":
 
     merges = [tuple(m) for m in merges]
     if not all(len(m) == 2 and all(isinstance(x, str) and x for x in m) for m in merges):
-        raise TypeError("merges must be pairs of non-empty str, e.g. learn_merges(byte_level_words(texts), 500, prefix='')[1]")
+        raise TypeError("merges must be pairs of non-empty str, "
+                        "e.g. learn_merges(byte_level_words(texts), 500, prefix='')[1]")
     alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())          # 256 byte characters
     tokens = list(dict.fromkeys(list(BPE_SPECIAL_TOKENS) + alphabet + [a + b for a, b in merges]))
     vocab = {t: i for i, t in enumerate(tokens)}
@@ -193,7 +200,8 @@ def byte_bpe_tokenizer(merges) -> "tokenizers.Tokenizer":
 
 
 def train_byte_bpe(texts: Iterable[str], vocab_size: int, *, min_frequency: int = 2):
-    """RoBERTa-style byte-level BPE as a ``tokenizers.Tokenizer``, e.g. ``train_byte_bpe(texts, 1000).encode("hi").tokens``.
+    """RoBERTa-style byte-level BPE as a ``tokenizers.Tokenizer``, e.g.
+    ``train_byte_bpe(texts, 1000).encode("hi").tokens``.
 
     The alphabet is all 256 bytes, so any text encodes without an unknown token; the merges
     are learned here (deterministically) and handed to ``tokenizers`` for encoding.

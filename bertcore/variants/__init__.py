@@ -1,1 +1,2 @@
-"""BERT's descendants built on the core encoder: RoBERTa's packing, ALBERT, DistilBERT, adapters, ELECTRA, sparse attention, sentence embeddings, domain adaptation."""
+"""BERT's descendants built on the core encoder: RoBERTa's packing, ALBERT, DistilBERT, adapters, ELECTRA, sparse
+attention, sentence embeddings, domain adaptation."""

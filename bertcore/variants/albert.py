@@ -126,28 +126,30 @@ class AlbertModel(nn.Module):
         self.load_state_dict(map_hf_state(self.state_dict(), hf_state, hf_albert_key, shared_aliases))
 
 
+_LAYER = r"^(albert\.)?encoder\.albert_layer_groups\.0\.albert_layers\.0\."  # the one shared layer
 _HF_ALBERT_MAP = [  # (Hugging Face pattern, bertcore replacement)
     (r"^(albert\.)?embeddings\.LayerNorm\.", "embeddings.layer_norm."),
     (r"^(albert\.)?embeddings\.(word|position|token_type)_embeddings\.", r"embeddings.\2_embeddings."),
     (r"^(albert\.)?encoder\.embedding_hidden_mapping_in\.", "projection."),
-    (r"^(albert\.)?encoder\.albert_layer_groups\.0\.albert_layers\.0\.attention\.(query|key|value)\.",
-     r"layers.0.attention.\2."),
-    (r"^(albert\.)?encoder\.albert_layer_groups\.0\.albert_layers\.0\.attention\.dense\.", "layers.0.attention.output."),
-    (r"^(albert\.)?encoder\.albert_layer_groups\.0\.albert_layers\.0\.attention\.LayerNorm\.", "layers.0.attention_norm."),
-    (r"^(albert\.)?encoder\.albert_layer_groups\.0\.albert_layers\.0\.ffn\.", "layers.0.intermediate."),
-    (r"^(albert\.)?encoder\.albert_layer_groups\.0\.albert_layers\.0\.ffn_output\.", "layers.0.output."),
-    (r"^(albert\.)?encoder\.albert_layer_groups\.0\.albert_layers\.0\.full_layer_layer_norm\.", "layers.0.output_norm."),
+    (_LAYER + r"attention\.(query|key|value)\.", r"layers.0.attention.\2."),
+    (_LAYER + r"attention\.dense\.", "layers.0.attention.output."),
+    (_LAYER + r"attention\.LayerNorm\.", "layers.0.attention_norm."),
+    (_LAYER + r"ffn\.", "layers.0.intermediate."),
+    (_LAYER + r"ffn_output\.", "layers.0.output."),
+    (_LAYER + r"full_layer_layer_norm\.", "layers.0.output_norm."),
     (r"^(albert\.)?pooler\.", "pooler."),
 ]
 
 
 def hf_albert_key(key: str) -> str | None:
-    """Translate a Hugging Face ALBERT weight name, e.g. 'encoder.embedding_hidden_mapping_in.bias' -> 'projection.bias'."""
+    """Translate a Hugging Face ALBERT weight name, e.g.
+    'encoder.embedding_hidden_mapping_in.bias' -> 'projection.bias'."""
     return translate_key(key, _HF_ALBERT_MAP)
 
 
 def config_from_hf_albert(hf_config) -> tuple[BertConfig, int]:
-    """(BertConfig, embedding_size) of a ``transformers.AlbertConfig``, e.g. for ``AlbertModel(*config_from_hf_albert(c))``."""
+    """(BertConfig, embedding_size) of a ``transformers.AlbertConfig``, e.g.
+    for ``AlbertModel(*config_from_hf_albert(c))``."""
     for name in ("embedding_size", "hidden_size", "num_hidden_layers", "intermediate_size"):
         if not hasattr(hf_config, name):
             raise TypeError(f"hf_config must be a transformers.AlbertConfig; it lacks {name!r}")

@@ -98,13 +98,14 @@ def distil(student: SequenceClassifier, tokenizer, texts: Sequence[str], labels:
     texts = check_texts(texts)
     y = torch.tensor(_label_ids(student, labels))
     if not (len(texts) == len(y) == len(teacher_logits)):
-        raise ValueError(f"need as many texts ({len(texts)}), labels ({len(y)}) and teacher rows ({len(teacher_logits)})")
+        raise ValueError(f"need as many texts ({len(texts)}), labels ({len(y)}) "
+                         f"and teacher rows ({len(teacher_logits)})")
     if not 0.0 <= alpha <= 1.0 or beta < 0:
         raise ValueError(f"need 0 <= alpha <= 1 and beta >= 0, got alpha={alpha}, beta={beta}")
     if beta > 0 and teacher_hidden is None:
         raise ValueError("beta > 0 needs teacher_hidden (the second value of teacher_outputs)")
     ids = encode_ids(tokenizer, texts, max_len)
-    if teacher_hidden is not None and any(len(h) != len(r) for h, r in zip(teacher_hidden, ids)):
+    if teacher_hidden is not None and any(len(h) != len(r) for h, r in zip(teacher_hidden, ids, strict=True)):
         raise ValueError("teacher_hidden does not match these texts: compute it with the same max_len")
 
     def step_loss(batch):

@@ -26,7 +26,8 @@ OBJECTIVES = ("mlm", "electra", "electra-15%")
 
 def compact_vocabulary(sequences: Sequence[Sequence[int]], size: int, special_ids: Sequence[int],
                        unk_id: int) -> tuple[torch.Tensor, list[int]]:
-    """Old-id -> new-id table keeping the specials and the most frequent ids, e.g. ``compact_vocabulary(ids, 2000, [0, 100, 101, 102, 103], 100)``.
+    """Old-id -> new-id table keeping the specials and the most frequent ids, e.g.
+    ``compact_vocabulary(ids, 2000, [0, 100, 101, 102, 103], 100)``.
 
     Returns ``(mapping, kept)``: ``mapping[old]`` is the new id (unknown ids map to the new
     position of ``unk_id``), ``kept[new]`` the old id. Specials come first, in the given order.

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 def pack_full_sentences(documents: Sequence[Sequence[Sequence[int]]], max_len: int,
                         sep_id: int) -> list[list[int]]:
-    """Pack sentences contiguously into sequences of at most ``max_len`` ids, e.g. ``pack_full_sentences([[[1, 2], [3]], [[4]]], 4, 0)``.
+    """Pack sentences contiguously into sequences of at most ``max_len`` ids, e.g.
+    ``pack_full_sentences([[[1, 2], [3]], [[4]]], 4, 0)``.
 
     Sentences are taken in order and never split across sequences; a sequence may run from one
     document into the next, with ``sep_id`` between the two documents (RoBERTa's "extra

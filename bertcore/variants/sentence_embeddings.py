@@ -19,8 +19,7 @@ import torch.nn.functional as F
 
 from bertcore._checks import check_positive_int, check_texts
 from bertcore.support import cache
-from bertcore.training.batching import bucket_batches, collate
-from bertcore.training.batching import encode_ids
+from bertcore.training.batching import bucket_batches, collate, encode_ids
 
 POOLINGS = ("cls", "mean", "max")
 
@@ -132,14 +131,16 @@ def cosine_top_k(queries: torch.Tensor, corpus: torch.Tensor, k: int = 5) -> tup
     return scores.topk(k, dim=-1)
 
 
-def multiple_negatives_ranking_loss(anchors: torch.Tensor, positives: torch.Tensor, scale: float = 20.0) -> torch.Tensor:
+def multiple_negatives_ranking_loss(anchors: torch.Tensor, positives: torch.Tensor,
+                                    scale: float = 20.0) -> torch.Tensor:
     """In-batch contrastive loss: row i of positives is the answer for anchor i, every other row a negative.
 
     cross_entropy(scale * cos(a_i, p_j), target j = i), as in sentence-transformers'
     MultipleNegativesRankingLoss. Example: ``multiple_negatives_ranking_loss(a, a)`` is small.
     """
     if anchors.dim() != 2 or anchors.shape != positives.shape:
-        raise ValueError(f"anchors and positives must both be (B, H); got {tuple(anchors.shape)} and {tuple(positives.shape)}")
+        raise ValueError(f"anchors and positives must both be (B, H); "
+                         f"got {tuple(anchors.shape)} and {tuple(positives.shape)}")
     if not scale > 0:
         raise ValueError(f"scale must be > 0 (it is 1 / temperature), got {scale}")
     sims = F.normalize(anchors, dim=-1) @ F.normalize(positives, dim=-1).T  # (B, B)
