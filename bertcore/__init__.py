@@ -21,17 +21,48 @@ import os
 # instead costs little. Takes effect only if set before torch is first imported.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-# The core.
+
+# The core: BERT itself.
+from bertcore.attention import MultiHeadAttention, scaled_dot_product_attention
+from bertcore.config import BertConfig
+from bertcore.encoder import BertModel
+from bertcore.masking import continuation_mask, IGNORE_INDEX, make_nsp_pairs, mask_tokens, whole_word_mask
+from bertcore.tokenization import BasicTokenizer, WordPieceTokenizer
+
+# Training.
+from bertcore.training.batching import bucket_batches, collate, encode_ids, padded_tokens
+from bertcore.training.finetune import (
+    evaluate_classifier, fine_tune, init_head_from_probe, predict, predict_proba, SequenceClassifier,
+)
+from bertcore.training.initialization import init_bert_weights
+from bertcore.training.loop import decay_groups, linear_schedule, train_loop
+from bertcore.training.pretraining import (
+    BertForPreTraining, encode_pairs, evaluate_pretraining, make_sop_pairs, mlm_fill, pretrain,
+    review_documents, split_sentences,
+)
+from bertcore.training.vocab import byte_bpe_tokenizer, byte_level_words, learn_merges, train_wordpiece, word_counts
+
+# Variants.
+from bertcore.variants.adapters import Adapter, add_adapters, freeze_for_adapters, trainable_parameters
+from bertcore.variants.albert import albert_parameters, AlbertModel, config_from_hf_albert, SHARING
+from bertcore.variants.distilbert import (
+    cosine_hidden_loss, distil, soft_target_loss, student_from_teacher, teacher_outputs,
+)
+from bertcore.variants.domain import domain_adapt
+from bertcore.variants.electra import compact_vocabulary, pretrain_small, replaced_token_scores
+from bertcore.variants.full_sentences import pack_full_sentences
+from bertcore.variants.sentence_embeddings import (
+    cached_encode_pooled, cosine_top_k, embed, encode_pooled, multiple_negatives_ranking_loss, pool, POOLINGS,
+)
+from bertcore.variants.sparse_attention import (
+    attention_flops, bigbird_mask, local_attention, longformer_mask, sliding_window_mask,
+)
+
 # Analysis.
 from bertcore.analysis.attention_stats import attention_norms, head_statistics
 from bertcore.analysis.baselines import logistic_regression, tfidf_baseline
 from bertcore.analysis.contextual import (
-    batch_word_vectors,
-    hidden_states,
-    sense_separation,
-    static_vector,
-    word_token_span,
-    word_vectors,
+    batch_word_vectors, hidden_states, sense_separation, static_vector, word_token_span, word_vectors,
 )
 from bertcore.analysis.fewshot import sample_per_class
 from bertcore.analysis.long_documents import sliding_windows, stitch_windows, truncate_ids, window_spans
@@ -39,99 +70,17 @@ from bertcore.analysis.metrics import classification_scores
 from bertcore.analysis.positions import cosine_similarity_matrix, pca_2d, sinusoidal_positions
 from bertcore.analysis.sizing import COMPONENTS, count_parameters, forward_flops, parameter_breakdown
 from bertcore.analysis.task_heads import (
-    align_labels,
-    best_span,
-    bio_spans,
-    centroid_summary,
-    gazetteer_tags,
-    span_scores,
+    align_labels, best_span, bio_spans, centroid_summary, gazetteer_tags, span_scores,
 )
 from bertcore.analysis.typos import edit_distance, misspell
-from bertcore.attention import MultiHeadAttention, scaled_dot_product_attention
-from bertcore.config import BertConfig
-from bertcore.encoder import BertModel
-from bertcore.masking import (
-    IGNORE_INDEX,
-    continuation_mask,
-    make_nsp_pairs,
-    mask_tokens,
-    whole_word_mask,
-)
 
 # The book's support.
 from bertcore.support.data import LABELS, load_reviews, load_topics, top_conditions
 from bertcore.support.exercises import check
 from bertcore.support.finetuned_models import FINE_TUNE_DEFAULTS, fine_tuned
-from bertcore.support.loading import (
-    describe,
-    load_pretrained,
-    model_name_or_path,
-    packaged_model_path,
-    vocab_path,
-)
+from bertcore.support.loading import describe, load_pretrained, model_name_or_path, packaged_model_path, vocab_path
 from bertcore.support.quiz import quiz
 from bertcore.support.timing import compare_times, time_call
 from bertcore.support.viz import head_view, interact, model_view, neuron_view
-from bertcore.tokenization import BasicTokenizer, WordPieceTokenizer
-
-# Training.
-from bertcore.training.batching import bucket_batches, collate, encode_ids, padded_tokens
-from bertcore.training.finetune import (
-    SequenceClassifier,
-    evaluate_classifier,
-    fine_tune,
-    init_head_from_probe,
-    predict,
-    predict_proba,
-)
-from bertcore.training.initialization import init_bert_weights
-from bertcore.training.loop import decay_groups, linear_schedule, train_loop
-from bertcore.training.pretraining import (
-    BertForPreTraining,
-    encode_pairs,
-    evaluate_pretraining,
-    make_sop_pairs,
-    mlm_fill,
-    pretrain,
-    review_documents,
-    split_sentences,
-)
-from bertcore.training.vocab import (
-    byte_bpe_tokenizer,
-    byte_level_words,
-    learn_merges,
-    train_wordpiece,
-    word_counts,
-)
-
-# Variants.
-from bertcore.variants.adapters import Adapter, add_adapters, freeze_for_adapters, trainable_parameters
-from bertcore.variants.albert import SHARING, AlbertModel, albert_parameters, config_from_hf_albert
-from bertcore.variants.distilbert import (
-    cosine_hidden_loss,
-    distil,
-    soft_target_loss,
-    student_from_teacher,
-    teacher_outputs,
-)
-from bertcore.variants.domain import domain_adapt
-from bertcore.variants.electra import compact_vocabulary, pretrain_small, replaced_token_scores
-from bertcore.variants.full_sentences import pack_full_sentences
-from bertcore.variants.sentence_embeddings import (
-    POOLINGS,
-    cached_encode_pooled,
-    cosine_top_k,
-    embed,
-    encode_pooled,
-    multiple_negatives_ranking_loss,
-    pool,
-)
-from bertcore.variants.sparse_attention import (
-    attention_flops,
-    bigbird_mask,
-    local_attention,
-    longformer_mask,
-    sliding_window_mask,
-)
 
 __all__ = [name for name in dir() if not name.startswith("_") and name != "os"]
