@@ -74,6 +74,7 @@ test: export BERTBOOK_REQUIRE_ALL = 1
 test: setup assets browser lint
 	$(PY) -m pytest -q -m "not browser" tests
 	$(PY) scripts/build_book.py --mode force
+	$(PY) scripts/build_pdf.py
 	$(PY) -m pytest -q -m browser tests
 
 bench: setup

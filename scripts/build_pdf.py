@@ -19,10 +19,13 @@ import sys
 import threading
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 SINGLE = ROOT / "_build" / "singlehtml"
 PDF = ROOT / "_build" / "html" / "bert-book.pdf"
 CHROMIUM = "/usr/bin/chromium"
+SMART_QUOTES = str.maketrans("\u2018\u2019\u201c\u201d", "''\"\"")  # Sphinx's smartquotes, undone
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -55,17 +58,19 @@ def main() -> int:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
             page = browser.new_page()
             page.route(re.compile(r"^(?!http://127\.0\.0\.1)"), lambda route: route.abort())  # offline
-            page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/index.html", wait_until="load", timeout=300_000)
+            root = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))["root"]  # index.html redirects
+            page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/{root}.html", wait_until="load", timeout=300_000)
             page.wait_for_function("() => !window.MathJax || (MathJax.startup && MathJax.startup.promise)",
                                    timeout=120_000)
             page.evaluate("() => window.MathJax && MathJax.startup.promise")
-            text = page.inner_text("body")
+            text = page.inner_text("body").translate(SMART_QUOTES)
             missing = [t for t in chapter_titles() if t not in text]
             if missing:
                 print(f"chapters missing from the single page: {missing}", file=sys.stderr)
                 return 1
             PDF.parent.mkdir(parents=True, exist_ok=True)
             page.emulate_media(media="print")
+            page.add_style_tag(content="pre { white-space: pre-wrap; overflow-wrap: anywhere; }")  # no cut lines
             page.pdf(path=str(PDF), format="A4", print_background=True,
                      margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"})
             browser.close()
