@@ -20,7 +20,7 @@ from bertcore.training.finetune import SequenceClassifier, fine_tune, init_head_
 
 TASKS = {"reviews": load_reviews, "topics": load_topics}
 FINE_TUNE_DEFAULTS = dict(max_len=64, epochs=3, lr=5e-5, batch_size=8, warmup=0.1, weight_decay=0.01,
-                pooling="mean", dropout=0.1, seed=0, freeze_embeddings=True, head_init="probe")
+                          pooling="mean", dropout=0.1, seed=0, freeze_embeddings=True, head_init="probe")
 HEAD_INITS = ("random", "probe")  # probe: start the head from a logistic regression on frozen features
 
 
@@ -74,9 +74,9 @@ def fine_tuned(task: str = "topics", *, tokenizer=None, encoder=None, progress: 
             init_head_from_probe(clf, tokenizer, frame["text"].tolist(), frame["label"].tolist(),
                                  max_len=cfg["max_len"])
         history = fine_tune(clf, tokenizer, frame["text"].tolist(), frame["label"].tolist(),
-                        epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
-                        warmup=cfg["warmup"], weight_decay=cfg["weight_decay"], max_len=cfg["max_len"],
-                        seed=cfg["seed"], progress=progress)
+                            epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
+                            warmup=cfg["warmup"], weight_decay=cfg["weight_decay"], max_len=cfg["max_len"],
+                            seed=cfg["seed"], progress=progress)
         seconds = time.perf_counter() - start
         for p in clf.parameters():
             p.requires_grad_(True)
