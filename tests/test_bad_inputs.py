@@ -153,7 +153,10 @@ CASES = [
      TypeError, "list of documents"),
     ("evaluate_pretraining: explicitly no documents",
      lambda c: bc.evaluate_pretraining(c.pretraining, c.tok, []), ValueError, "documents is empty"),
-    ("fine_tune: lr NaN", lambda c: bc.fine_tune(c.clf, c.tok, ["ok"], ["pos"], lr=NAN), ValueError, "lr >= 0"),
+    ("fine_tune: lr NaN", lambda c: bc.fine_tune(c.clf, c.tok, ["ok"], ["pos"], lr=NAN), ValueError,
+     "lr must be a finite number"),
+    ("fine_tune: negative weight decay", lambda c: bc.fine_tune(c.clf, c.tok, ["ok"], ["pos"], weight_decay=-1.0),
+     ValueError, "weight_decay must be >= 0"),
     # loading: non-BERT, incomplete, missing or empty folders
     ("load_pretrained: a GPT-2 folder", lambda c: bc.load_pretrained(str(c.gpt2)),
      ValueError, "is a 'gpt2' model, but the book needs a BERT encoder"),

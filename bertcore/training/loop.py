@@ -96,8 +96,12 @@ def train_loop(model: nn.Module, step_loss: Callable, lengths: Sequence[int], *,
     if (epochs is None) == (steps is None):
         raise ValueError("give exactly one of epochs and steps")
     check_positive_int("epochs" if steps is None else "steps", epochs if steps is None else steps)
-    if not (lr >= 0 and 0 <= warmup < 1 and weight_decay >= 0 and (clip is None or clip > 0)):
-        raise ValueError("need lr >= 0, 0 <= warmup < 1, weight_decay >= 0 and clip > 0 (or None)")
+    check_finite("lr", lr, 0)
+    check_finite("weight_decay", weight_decay, 0)
+    if not 0 <= check_finite("warmup", warmup) < 1:
+        raise ValueError(f"warmup is the share of steps spent warming up: need 0 <= warmup < 1, got {warmup}")
+    if clip is not None:
+        check_finite("clip", clip, 0, low_open=True)
     if len(lengths) == 0:
         raise ValueError("nothing to train on: lengths is empty")
     groups = decay_groups([p for p in model.parameters() if p.requires_grad] if params is None else params,
