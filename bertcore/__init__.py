@@ -76,7 +76,9 @@ from bertcore.analysis.typos import edit_distance, misspell
 
 # The book's support.
 from bertcore.support.data import LABELS, load_reviews, load_topics, top_conditions
+from bertcore.support.drawing import draw_arrow, draw_box, draw_grid, draw_text, draw_tokens, new_diagram
 from bertcore.support.exercises import check
+from bertcore.support.figures import show_figure
 from bertcore.support.finetuned_models import FINE_TUNE_DEFAULTS, fine_tuned
 from bertcore.support.loading import describe, load_pretrained, model_name_or_path, packaged_model_path, vocab_path
 from bertcore.support.quiz import quiz

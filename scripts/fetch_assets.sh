@@ -6,6 +6,7 @@
 #   jQuery 2.1.0       bertviz's DOM helper (bertviz asks for 2.0.0, which is not on npm)
 #   @jupyter-widgets/html-manager 1.0.15   renders saved ipywidgets state (ipywidgets 8.1)
 #   MathJax 3.2.2      es5/ combined components (tex-mml-chtml.js) and its fonts
+#   axe-core 4.14.1    accessibility audit run by the browser test (assets/axe/, not in the book)
 #
 # Each package comes from the npm registry with `npm pack` (tarball only, no install, no
 # scripts run); its sha512 integrity is checked against the pin below. Files land in
@@ -24,6 +25,7 @@ PINS=(
   "jquery@2.1.0 sha512-QyJAvw0LUlUPci88C5LTFNtg4WFs70Dkqmwq4rZyOBflduKnHZakpIIDjhZVygAQbUqaghv6msUyP5TmRoNevQ=="
   "@jupyter-widgets/html-manager@1.0.15 sha512-5thBIV6ymNgmPVOHvzx+gGy8ZSKmSazhtGw4/c4xJDVzRhG9PTeQsRjF3FUTopvFi//SABeNz1yp47bCrJ3CQA=="
   "mathjax@3.2.2 sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw=="
+  "axe-core@4.14.1 sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
 )
 
 warn() {
@@ -85,6 +87,9 @@ find "$X/@jupyter-widgets/html-manager/package/dist" -maxdepth 1 \
 cp -r "$X/mathjax/package/es5/." "$DEST/mathjax/"
 # the book uses CHTML output only: drop the SVG and Node builds (about 13 MB)
 ( cd "$DEST/mathjax" && rm -rf output/svg output/svg.js ./*svg*.js node-main.js tex-chtml-full*.js )
+# the audit script for tests/test_browser.py: a test tool, kept out of the book's _static/
+rm -rf assets/axe && mkdir -p assets/axe
+cp "$X/axe-core/package/axe.min.js" "$X/axe-core/package/LICENSE" assets/axe/
 for lic in requirejs d3 jquery @jupyter-widgets/html-manager mathjax; do
   f=$(ls "$X/$lic/package/" | grep -i -m1 'licen[sc]e' || true)
   [ -n "$f" ] && cp "$X/$lic/package/$f" "$DEST/LICENSE.$(basename "$lic")"

@@ -42,14 +42,18 @@ def test_head_and_model_views_need_no_cdn(encoded, monkeypatch, book_mode):
         monkeypatch.setenv(viz.BOOK_ENV, "1")
     else:
         monkeypatch.delenv(viz.BOOK_ENV, raising=False)
-    for html in (viz.head_view(out, tokens, sentence_b_start=b_start, return_html=True).data,
-                 viz.model_view(out.attentions, tokens, return_html=True).data):
+    head = viz.head_view(out, tokens, sentence_b_start=b_start, return_html=True).data
+    assert re.search(r'<select id="layer" aria-label="Layer">', head)
+    for html in (head, viz.model_view(out.attentions, tokens, return_html=True).data):
         assert "cdnjs" not in html and "<script src=" not in html
         assert "require.config" not in html and "window.__bertcoreVizRun(" in html
         inlined = "jQuery v2.1.0" in html
         assert inlined is not book_mode  # Jupyter: libraries inlined; book: loaded from _static
         if book_mode:
             assert viz.LIBS_FILE in html
+        # every drop-down has an accessible name
+        selects = re.findall(r"<select id=[^>]*>", html)
+        assert all('aria-label="' in s for s in selects), selects
 
 
 def test_views_accept_bertcore_model_outputs(pretrained):
@@ -180,6 +184,24 @@ def test_interact_shows_initial_output_and_returns_the_panel():
     assert slider in panel.children
     panel._ipython_display_()  # returned from a cell after interact displayed it: no second copy
     assert panel._bc_shown
+
+
+@pytest.mark.parametrize("book_mode", [False, True])
+def test_interact_says_in_the_book_that_controls_recompute_only_in_jupyter(monkeypatch, book_mode):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
+    if book_mode:
+        monkeypatch.setenv(viz.BOOK_ENV, "1")
+    else:
+        monkeypatch.delenv(viz.BOOK_ENV, raising=False)
+    slider = ipywidgets.IntSlider(value=2, min=1, max=3)
+    panel = viz.interact(lambda layer: None, layer=slider)
+    notes = [o for o in shown if isinstance(o, IPython.display.HTML) and "recompute" in o.data]
+    assert len(notes) == (1 if book_mode else 0)
+    assert shown[-1] is panel
+    assert slider.description == "layer"  # labelled after its parameter
 
 
 def test_interact_validates_and_raises_the_first_error():

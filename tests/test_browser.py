@@ -37,6 +37,12 @@ SKIP_PAGES: set[str] = set()  # every page, search and index included
 BERTVIZ = "div[id^='bertviz-']"
 WIDGET_VIEW = "script[type='application/vnd.jupyter.widget-view+json']"
 REPORT: dict[str, dict] = {}
+AXE = ROOT / "assets" / "axe" / "axe.min.js"  # pinned in scripts/fetch_assets.sh
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]  # WCAG 2.0 and 2.1, levels A and AA
+AXE_FAILING = ("serious", "critical")
+# an image's alt text describes it: a few words, not the file name that docutils puts by default
+ALT_CHECK = """() => [...document.querySelectorAll('article img, main img')].map(i => i.getAttribute('alt') || '')
+  .filter(a => a.trim().split(/\\s+/).length < 3 || /\\.(png|svg|jpe?g|gif)$/i.test(a.trim()))"""
 TIMEOUT_MS = 120_000  # generous: CI machines are often shared and slow
 
 
@@ -174,6 +180,21 @@ def test_page(browser, server, path):
             page.wait_for_function("() => document.querySelectorAll('mjx-container').length > 0",
                                    timeout=TIMEOUT_MS)
             assert page.locator("mjx-merror").count() == 0, "MathJax reported a TeX error"
+
+        # accessibility: axe-core finds no serious or critical WCAG 2 A/AA violation, and every
+        # image says what it shows
+        if not AXE.is_file():
+            _missing("assets/axe is missing: run `make assets`")
+        page.add_script_tag(path=str(AXE))
+        violations = page.evaluate(
+            "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations"
+            ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length,"
+            " where: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))", AXE_TAGS)
+        info["axe"] = violations
+        failing = [v for v in violations if v["impact"] in AXE_FAILING]
+        assert not failing, f"accessibility violations (axe-core, {AXE_TAGS}): {failing}"
+        bad_alt = page.evaluate(ALT_CHECK)
+        assert not bad_alt, f"images without a describing alt text: {bad_alt[:5]}"
 
         if n_views or n_widgets or info["quizzes"] or path == "intro.html":
             SHOTS.mkdir(parents=True, exist_ok=True)

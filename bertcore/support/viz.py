@@ -29,6 +29,12 @@ _REQUIRE_TAG = re.compile(r'<script src="https://cdnjs\.cloudflare\.com/ajax/lib
 _REQUIRE_CONFIG = re.compile(r"require\.config\(\{.*?\}\);", re.S)
 _REQUIRE_CALL = re.compile(r"requirejs\(\s*\['jquery',\s*'d3'\],")
 _NEURON_PARAMS = re.compile(r"window\.bertviz_params = (\{.*\})\n")
+_SELECT = re.compile(r'<select id="(\w+)">')
+# bertviz's drop-downs sit beside a bare text label: name them for screen readers
+_SELECT_NAMES = {"layer": "Layer", "filter": "Attention between sentences", "att_head": "Head"}
+# shown above live controls in the HTML book, where no kernel runs behind them
+LIVE_NOTE = ("<p class=\"bertcore-live-note\"><em>Live controls: they recompute when this notebook runs in "
+             "Jupyter (JupyterLab, Colab). On this page they show the output for their initial values.</em></p>")
 # Runs a view once jQuery and d3 exist; loads _static/vendor/bertviz-libs.js when they don't.
 _RUNNER = """window.__bertcoreVizRun = window.__bertcoreVizRun || function (fn) {
   var params = window.bertviz_params;  // the neuron view reads this global first thing
@@ -86,10 +92,15 @@ def _offline(html: str) -> str:
     return f'<script type="text/javascript">\n{loader}\n</script>\n{html}'
 
 
+def _label_selects(html: str) -> str:
+    """Give each bertviz drop-down an accessible name (``aria-label``)."""
+    return _SELECT.sub(lambda m: f'<select id="{m[1]}" aria-label="{_SELECT_NAMES.get(m[1], m[1])}">', html)
+
+
 def _show(html: str, return_html: bool):
     from IPython.display import HTML, display
 
-    out = HTML(_offline(html))
+    out = HTML(_offline(_label_selects(html)))
     if return_html:
         return out
     display(out)
@@ -224,9 +235,11 @@ def interact(fn, **controls):
     """Show ``fn``'s output under live controls, e.g. ``interact(plot, n=ipywidgets.IntSlider(3, 1, 9))``.
 
     The first call happens now (its error, if any, is raised), so the executed book shows the
-    controls with the initial output. Returns the panel (an ``ipywidgets.interactive``).
+    controls with the initial output, under a note that they recompute only in Jupyter. Each
+    control is labelled with its ``description``, or the parameter's name when it has none.
+    Returns the panel (an ``ipywidgets.interactive``).
     """
-    from IPython.display import display
+    from IPython.display import HTML, display
 
     if not callable(fn):
         raise TypeError(f"fn must be a function, got {type(fn).__name__}")
@@ -259,6 +272,8 @@ def interact(fn, **controls):
                          "ipywidgets controls, e.g. ipywidgets.IntSlider(value=3, min=1, max=9)") from err
     if errors:
         raise errors[0]
+    if os.environ.get(BOOK_ENV):
+        display(HTML(LIVE_NOTE))
     display(panel)
     return panel
 
