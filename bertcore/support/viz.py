@@ -100,7 +100,9 @@ def _label_selects(html: str) -> str:
 def _show(html: str, return_html: bool):
     from IPython.display import HTML, display
 
-    out = HTML(_offline(_label_selects(html)))
+    # wide views (the model view's grid of heads) scroll inside the column, reachable by keyboard
+    out = HTML('<div class="bertcore-view" role="region" aria-label="Attention view" tabindex="0" '
+               'style="overflow-x: auto; max-width: 100%;">\n' + _offline(_label_selects(html)) + "\n</div>")
     if return_html:
         return out
     display(out)
