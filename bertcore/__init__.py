@@ -75,6 +75,7 @@ from bertcore.analysis.task_heads import (
 from bertcore.analysis.typos import edit_distance, misspell
 
 # The book's support.
+from bertcore.support.claims import claim
 from bertcore.support.data import LABELS, load_reviews, load_topics, top_conditions
 from bertcore.support.drawing import draw_arrow, draw_box, draw_grid, draw_text, draw_tokens, new_diagram
 from bertcore.support.exercises import check
