@@ -54,8 +54,7 @@ def test_show_figure_refuses_what_is_not_a_figure():
 def test_a_diagram_is_drawn_on_a_cell_canvas_in_the_role_colours():
     fig, ax = bc.new_diagram(12, 4)
     assert tuple(fig.get_size_inches()) == (12 * drawing.CELL_INCHES, 4 * drawing.CELL_INCHES)
-    centres = bc.draw_tokens(ax, ["[CLS]", "good", "[MASK]", "[SEP]"], 1, 1, roles={2: "mask"},
-                             below=[101, 2204, 103, 102])
+    centres = bc.draw_tokens(ax, ["[CLS]", "good", "[MASK]", "[SEP]"], 1, 1, below=[101, 2204, 103, 102])
     assert [round(x, 2) for x, _ in centres] == [1.5, 2.6, 3.7, 4.8]  # width 1, gap 0.1
     faces = [matplotlib.colors.to_hex(p.get_facecolor()) for p in ax.patches]
     assert faces == [drawing.ROLES[r][0] for r in ("special", "input", "mask", "special")]

@@ -34,6 +34,7 @@ ROLES = {
     "plain": ("#ffffff", "#888888"),  # anything else
 }
 SPECIAL_TOKENS = {"[CLS]", "[SEP]", "[PAD]", "[UNK]", "<s>", "</s>", "<pad>"}
+MASK_TOKENS = {"[MASK]", "<mask>"}
 
 
 def new_diagram(width: float, height: float):
@@ -75,12 +76,13 @@ def draw_box(ax, x: float, y: float, w: float, h: float, text: str = "", *, role
 
 
 def draw_arrow(ax, start: Sequence[float], end: Sequence[float], text: str = "", *,
-               curve: float = 0.0, dashed: bool = False, fontsize: float = FONT_SIZE - 1):
-    """An arrow from ``start`` to ``end`` (x, y), optionally bent (``curve``) and labelled at its middle."""
+               curve: float = 0.0, dashed: bool = False, linewidth: float = 1.3, fontsize: float = FONT_SIZE - 1):
+    """An arrow from ``start`` to ``end`` (x, y), optionally bent (``curve``), thicker (``linewidth``,
+    e.g. to show a weight) and labelled at its middle."""
     from matplotlib.patches import FancyArrowPatch
 
     ax.add_patch(FancyArrowPatch(tuple(start), tuple(end), arrowstyle="-|>", mutation_scale=12,
-                                 connectionstyle=f"arc3,rad={curve}", color="#444444", linewidth=1.3,
+                                 connectionstyle=f"arc3,rad={curve}", color="#444444", linewidth=linewidth,
                                  linestyle="--" if dashed else "-", shrinkA=2, shrinkB=2))
     if text:
         mx, my = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
@@ -101,8 +103,8 @@ def draw_tokens(ax, tokens: Sequence[str], x: float, y: float, *, roles: Sequenc
     """A row of token boxes from (x, y) rightwards; returns each box's centre.
 
     ``roles``: one role per token, or ``{index: role}`` for a few (the rest are ``input``;
-    special tokens such as ``[CLS]`` default to ``special``). ``below``: a small label under
-    each box, e.g. the token ids or positions.
+    ``[MASK]`` defaults to ``mask``, other special tokens such as ``[CLS]`` to ``special``).
+    ``below``: a small label under each box, e.g. the token ids or positions.
     """
     tokens = [str(t) for t in tokens]
     if isinstance(roles, dict):
@@ -115,7 +117,7 @@ def draw_tokens(ax, tokens: Sequence[str], x: float, y: float, *, roles: Sequenc
         raise ValueError(f"below has {len(below)} labels for {len(tokens)} tokens: give one per token")
     centres = []
     for i, (tok, role) in enumerate(zip(tokens, roles, strict=True)):
-        role = role or ("special" if tok in SPECIAL_TOKENS else "input")
+        role = role or ("mask" if tok in MASK_TOKENS else "special" if tok in SPECIAL_TOKENS else "input")
         left = x + i * (width + gap)
         centres.append(draw_box(ax, left, y, width, height, tok, role=role, fontsize=fontsize))
         if below is not None:
