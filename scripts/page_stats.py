@@ -2,18 +2,26 @@
 
 Usage: .venv/bin/python scripts/page_stats.py [chapters/*.ipynb] [--json]
 
-Words count every markdown cell (short answer, prose, admonitions, exercises). Visible code
+Words count every markdown cell (short answer, prose, admonitions, exercises) as the reader
+sees it: a ``{term}`` link counts as its text, a citation as nothing. Visible code
 lines are the non-blank lines of code cells that the HTML book shows unfolded: cells tagged
 ``hide-input`` (collapsed), ``remove-input`` or ``remove-cell`` (not shown) do not count.
 """
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDED = {"hide-input", "remove-input", "remove-cell"}
+# {term}`shown text <Target>` and {cite}`key`: count what the reader sees, not the markup
+_ROLE = re.compile(r"\{(\w+)(?::\w+)?\}`([^`<]*)(?:<[^>]*>)?`")
+
+
+def _shown(markdown: str) -> str:
+    return _ROLE.sub(lambda m: "" if m[1] == "cite" else m[2], markdown)
 
 
 def page_stats(path: Path) -> dict:
@@ -23,7 +31,7 @@ def page_stats(path: Path) -> dict:
     for cell in cells:
         source = "".join(cell["source"])
         if cell["cell_type"] == "markdown":
-            words += len(source.split())
+            words += len(_shown(source).split())
         elif cell["cell_type"] == "code":
             lines = sum(1 for line in source.splitlines() if line.strip())
             if FOLDED & set(cell.get("metadata", {}).get("tags", [])):
