@@ -18,9 +18,10 @@ def shown(monkeypatch):
 
 def test_a_true_claim_is_shown(shown, monkeypatch):
     monkeypatch.delenv("BERTCORE_MODEL", raising=False)
-    assert bc.claim(0.8 > 0.7, "Fine-tuning wins: **0.800** vs 0.700.") is True
-    assert shown == ["Fine-tuning wins: **0.800** vs 0.700."]
-    assert bc.claim(np.float64(2.0) > 1, "numpy comparison") and bc.claim(torch.tensor(3) > 1, "torch comparison")
+    assert bc.claim(0.8 > 0.7, "Fine-tuning wins: **0.800** vs 0.700.") is None  # a cell shows only the sentence
+    bc.claim(np.float64(2.0) > 1, "numpy comparison")
+    bc.claim(torch.tensor(3) > 1, "torch comparison")
+    assert shown == ["Fine-tuning wins: **0.800** vs 0.700.", "numpy comparison", "torch comparison"]
 
 
 def test_a_false_claim_fails_with_the_packaged_model(shown, monkeypatch):
@@ -32,7 +33,7 @@ def test_a_false_claim_fails_with_the_packaged_model(shown, monkeypatch):
 
 def test_a_false_claim_is_flagged_with_another_model(shown, monkeypatch):
     monkeypatch.setenv("BERTCORE_MODEL", "bert-base-uncased")
-    assert bc.claim(False, "Fine-tuning wins.") is False
+    bc.claim(False, "Fine-tuning wins.")
     assert shown[0].startswith("Fine-tuning wins.") and "does not hold" in shown[0]
     assert "bert-base-uncased" in shown[0]
 

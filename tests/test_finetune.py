@@ -217,3 +217,31 @@ def test_fine_tuned_trains_once_then_loads(tiny, tmp_path, monkeypatch):
         ft.fine_tuned("topics", tokenizer=tok, encoder=enc, epoch=3)
     with pytest.raises(ValueError, match="task"):
         ft.fine_tuned("ner")
+
+
+def test_paired_bootstrap_matches_scikit_learn_and_measures_test_set_noise():
+    from sklearn.metrics import f1_score
+
+    import bertcore as bc
+
+    rng = np.random.default_rng(1)
+    labels = ["neg", "neu", "pos"]
+    y = list(rng.choice(labels, 200))
+    a = [t if rng.random() < 0.7 else rng.choice(labels) for t in y]  # better system
+    b = [t if rng.random() < 0.5 else rng.choice(labels) for t in y]
+    gap, gaps = bc.paired_bootstrap(y, a, b, labels, draws=400, seed=0)
+    f1 = lambda p: f1_score(y, p, labels=labels, average="macro", zero_division=0)  # noqa: E731
+    assert gap == pytest.approx(f1(a) - f1(b), abs=1e-12)
+    assert gaps.shape == (400,)
+    assert abs(gaps.mean() - gap) < 0.02  # centred on the observed gap
+    assert 0.01 < gaps.std() < 0.08  # the noise of a 200-example test set
+    again = bc.paired_bootstrap(y, a, b, labels, draws=400, seed=0)[1]
+    assert np.array_equal(gaps, again)  # seeded
+    same, same_gaps = bc.paired_bootstrap(y, a, a, labels, draws=50)
+    assert same == 0 and not same_gaps.any()  # paired: a system against itself never differs
+    with pytest.raises(ValueError, match="one entry per example"):
+        bc.paired_bootstrap(y, a[:-1], b, labels)
+    with pytest.raises(ValueError, match="not in labels"):
+        bc.paired_bootstrap(y, a, b, labels[:2])
+    with pytest.raises(ValueError, match="draws"):
+        bc.paired_bootstrap(y, a, b, labels, draws=0)

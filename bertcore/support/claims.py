@@ -23,7 +23,7 @@ class ClaimError(AssertionError):
     """A sentence of the book is contradicted by the result it describes."""
 
 
-def claim(holds, text: str) -> bool:
+def claim(holds, text: str) -> None:
     """Show ``text`` if ``holds``; otherwise fail (packaged model) or flag it (another model)."""
     check_str("text", text, "write the sentence as one f-string")
     if hasattr(holds, "item") and getattr(holds, "ndim", 0) == 0:
@@ -36,11 +36,10 @@ def claim(holds, text: str) -> bool:
 
     if holds:
         display(Markdown(text))
-        return True
+        return  # nothing returned: a cell ending in a claim shows the sentence only
     model = os.environ.get(ENV_VAR)
     if not model:
         raise ClaimError(f"the book says {text!r}, but its own result contradicts it: rewrite the sentence "
                          "or its condition so that they agree with the output")
     display(Markdown(f"{text}\n\n> **Note:** with `{model}` instead of the packaged model, this result "
                      "does not hold: the sentence above was written for the packaged model."))
-    return False
