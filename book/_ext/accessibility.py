@@ -8,7 +8,8 @@ fixes for what it found beyond the book's own content:
 * live controls drawn by the ipywidgets HTML manager (sliders, drop-downs, text boxes) have a
   visible label that is not tied to the control: a small script names each control after it
   (``aria-label``), also for controls drawn later;
-* output and code regions that scroll sideways are made reachable by keyboard (``tabindex``);
+* output and code regions that scroll sideways are made reachable by keyboard (``tabindex``),
+  also those that the widget manager draws after the page has loaded;
 * buttons and folded-cell toggles whose ``aria-label`` differs from their visible text are
   named by that text (icon-only buttons by their tooltip), so what is seen is what is announced;
 * links are a shade darker, to keep a 4.5:1 contrast on the tinted backgrounds of admonitions.
@@ -40,7 +41,7 @@ _JS = r"""
     });
   }
   function focusScrollers(root) {
-    var scrollers = '.cell_output pre, .cell_output div, .highlight pre, .output pre, table';
+    var scrollers = '.cell_output pre, .cell_output div, .highlight pre, .output pre, table, .jp-RenderedHTMLCommon';
     root.querySelectorAll(scrollers).forEach(function (el) {
       if (el.hasAttribute('tabindex') || el.scrollWidth <= el.clientWidth + 1) { return; }
       var style = getComputedStyle(el);
@@ -67,7 +68,7 @@ _JS = r"""
     new MutationObserver(function () {
       if (pending) { return; }
       pending = true;
-      setTimeout(function () { pending = false; labelWidgets(document); }, 50);
+      setTimeout(function () { pending = false; labelWidgets(document); focusScrollers(document); }, 50);
     }).observe(document.body, {childList: true, subtree: true});
     window.addEventListener('load', fix);
   });
