@@ -73,6 +73,10 @@ def test_jupyterlab_renders_myst_and_folds_solutions(lab):
         page.goto(lab, timeout=120_000)
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
         page.wait_for_selector(".myst-admonition", timeout=120_000)  # jupyterlab-myst drew a {note}
+        # it renders cell by cell: wait until every markdown cell has been drawn
+        n_markdown = sum(c["cell_type"] == "markdown" for c in cells)
+        page.wait_for_function("n => document.querySelectorAll('.jp-MarkdownCell .myst').length >= n",
+                               arg=n_markdown, timeout=120_000)
         rendered = page.locator(".jp-MarkdownCell .myst").all_inner_texts()  # jupyterlab-myst's renderer
         placeholders = page.locator(".jp-InputPlaceholder").all_inner_texts()
         others = "\n".join("".join(c["source"]) for c in cells if c not in solutions)
@@ -82,6 +86,6 @@ def test_jupyterlab_renders_myst_and_folds_solutions(lab):
         visible = [line for line in body_lines if page.get_by_text(line, exact=False).first.is_visible()]
         browser.close()
     raw = [t[:80] for t in rendered if "```{" in t or "{cite}" in t or ":label:" in t]
-    assert len(rendered) > 10 and not raw, f"MyST shown as raw text: {raw}"
+    assert len(rendered) >= n_markdown and not raw, f"MyST shown as raw text: {raw}"
     assert sum("Solution" in t for t in placeholders) == len(solutions), placeholders
     assert not visible, f"solution code visible before it is unfolded: {visible[:3]}"
