@@ -15,6 +15,13 @@ import pandas as pd
 from bertcore._checks import check_positive_int
 
 
+def _check_labels(labels: list, *sequences: list) -> None:
+    """Every label that occurs in ``sequences`` is one of ``labels``."""
+    unknown = set().union(*map(set, sequences)) - set(labels)
+    if unknown:
+        raise ValueError(f"labels {sorted(map(str, unknown))} are not in labels={labels}: pass every class name")
+
+
 def classification_scores(y_true: Sequence, y_pred: Sequence, labels: Sequence[str]) -> dict:
     """Scores for label names, e.g. ``classification_scores(['a', 'b'], ['a', 'a'], ['a', 'b'])['accuracy'] == 0.5``.
 
@@ -27,9 +34,7 @@ def classification_scores(y_true: Sequence, y_pred: Sequence, labels: Sequence[s
         raise ValueError(f"y_true and y_pred differ in length: {len(y_true)} vs {len(y_pred)}")
     if not y_true:
         raise ValueError("need at least one example to score")
-    unknown = (set(y_true) | set(y_pred)) - set(labels)
-    if unknown:
-        raise ValueError(f"labels {sorted(map(str, unknown))} are not in labels={labels}: pass every class name")
+    _check_labels(labels, y_true, y_pred)
     report = classification_report(y_true, y_pred, labels=labels, output_dict=True, zero_division=0)
     table = pd.DataFrame({k: report[k] for k in labels}).T[["precision", "recall", "f1-score", "support"]]
     table["support"] = table["support"].astype(int)
@@ -65,9 +70,7 @@ def paired_bootstrap(y_true: Sequence, pred_a: Sequence, pred_b: Sequence, label
     if not y_true:
         raise ValueError("need at least one example to score")
     check_positive_int("draws", draws)
-    unknown = (set(y_true) | set(pred_a) | set(pred_b)) - set(labels)
-    if unknown:
-        raise ValueError(f"labels {sorted(map(str, unknown))} are not in labels={labels}: pass every class name")
+    _check_labels(labels, y_true, pred_a, pred_b)
     code = {label: i for i, label in enumerate(labels)}
     y, a, b = (np.array([code[v] for v in seq]) for seq in (y_true, pred_a, pred_b))
     k = len(labels)
