@@ -7,6 +7,11 @@ Usage: .venv/bin/python scripts/build_book.py [--mode cache|force]
   force  empty that cache, re-read every page and execute every notebook from scratch
          (`make test`, CI); the fresh outputs refill the cache for later `make book` runs
 
+Notebooks the cache lacks are first executed side by side (--workers, default: one per core,
+at most 4; each kernel gets cores/workers torch threads) and stored in that cache, which
+the Sphinx build then reads; a chapter spends much of its time in one-threaded Python (imports,
+tokenising, plotting), so two at once on two cores finish sooner than one after the other.
+
 Runs Jupyter Book's Sphinx build with -W --keep-going: every warning, and every notebook
 cell that raises (allow_errors is false), is reported and makes the exit status non-zero.
 The output lands in _build/html; per-chapter seconds also go to _build/execution.json.
@@ -15,12 +20,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import pickle
 import shutil
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "_build"
@@ -42,6 +51,66 @@ def exec_table(doctrees: Path) -> list[dict]:
                          "seconds": exec_data.get("runtime"), "succeeded": exec_data.get("succeeded"),
                          "error": exec_data.get("error")})
     return rows
+
+
+def chapter_notebooks() -> list[Path]:
+    """The chapter notebooks, in book order (_toc.yml takes every chapters/NN-slug.ipynb)."""
+    return sorted((ROOT / "chapters").glob("[0-9][0-9]-*.ipynb"))
+
+
+def _set_kernel_threads(threads: int) -> None:
+    # kernels started by this worker inherit these: torch, OpenMP and BLAS use `threads` cores
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(threads)
+
+
+def _execute(path: str, timeout: int) -> tuple[str, object, float, str | None]:
+    """Run one notebook in its own folder (as myst-nb does); returns (path, notebook, seconds, error)."""
+    import nbformat
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    nb = nbformat.read(path, as_version=4)
+    result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout, allow_errors=False,
+                                 meta_override=True)
+    return path, result.nb, result.time, result.exc_string if result.err is not None else None
+
+
+def pre_execute(cache_path: Path, workers: int, timeout: int, order_hint: dict[str, float]) -> None:
+    """Execute, ``workers`` at a time, every chapter the execution cache lacks, and store it there.
+
+    The slowest chapters of the last build (``order_hint``) start first. A notebook that fails is
+    not stored: the Sphinx build then executes it again and reports the failing cell.
+    """
+    import nbformat
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    cache = get_cache(str(cache_path))
+    todo = []
+    for path in chapter_notebooks():
+        try:
+            cache.match_cache_notebook(nbformat.read(path, as_version=4))
+        except KeyError:
+            todo.append(path)
+    if not todo:
+        return
+    todo.sort(key=lambda p: -order_hint.get(p.relative_to(ROOT).with_suffix("").as_posix(), 0.0))
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    print(f"Executing {len(todo)} notebooks, {workers} at a time, {threads} torch thread(s) each", flush=True)
+    start = time.perf_counter()
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_set_kernel_threads,
+                             initargs=(threads,)) as pool:
+        jobs = [pool.submit(_execute, str(p), timeout) for p in todo]
+        for done, job in enumerate(as_completed(jobs), 1):
+            path, nb, seconds, error = job.result()
+            name = Path(path).relative_to(ROOT)
+            if error is None:
+                cache.cache_notebook_bundle(CacheBundleIn(nb, path, data={"execution_seconds": seconds}),
+                                            check_validity=False, overwrite=True)
+            status = "ok" if error is None else "FAILED (executed again below, to report it)"
+            print(f"  [{done}/{len(todo)}] {name}: {seconds:.1f} s {status} "
+                  f"(+{time.perf_counter() - start:.0f} s)", flush=True)
 
 
 def print_table(rows: list[dict], wall: float) -> bool:
@@ -70,6 +139,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=["cache", "force"], default="cache")
     parser.add_argument("--builder", default="html")
+    parser.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
+                        help="notebooks executed at once (default: one per core, at most 4)")
     args = parser.parse_args()
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -102,6 +173,13 @@ def main() -> int:
     print(f"Model: {model or 'packaged all-MiniLM-L6-v2'}", flush=True)
     print(f"Building the book ({args.mode} mode) into {outdir.relative_to(ROOT)}", flush=True)
     start = time.perf_counter()
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    workers = max(1, args.workers)
+    if workers > 1:
+        last = BUILD / "execution.json"
+        hint = ({r["doc"]: r["seconds"] or 0.0 for r in json.loads(last.read_text())["notebooks"]}
+                if last.is_file() else {})
+        pre_execute(cache, workers, config["execute"]["timeout"], hint)
     result = build_sphinx(
         ROOT, outdir, noconfig=True, path_config=str(ROOT / "_config.yml"), confoverrides=overrides,
         doctreedir=doctrees, builder=args.builder, warningiserror=True, keep_going=True,
@@ -112,8 +190,9 @@ def main() -> int:
     BUILD.mkdir(exist_ok=True)
     if args.builder == "html":  # the HTML build is the one whose statistics the book reports
         model_stamp.write_text(model)
-        (BUILD / "execution.json").write_text(json.dumps({"mode": args.mode, "wall_seconds": wall,
-                                                          "notebooks": rows}, indent=1))
+        (BUILD / "execution.json").write_text(json.dumps(
+            {"mode": args.mode, "wall_seconds": wall, "workers": workers,
+             "threads_per_kernel": max(1, (os.cpu_count() or 1) // workers), "notebooks": rows}, indent=1))
     all_ok = print_table(rows, wall)
     if isinstance(result, Exception) or result != 0 or not all_ok:
         print(f"\nBuild FAILED (status {result!r}): see the warnings above; "

@@ -198,6 +198,28 @@ def test_six_processes_write_the_same_folder_entry(root):
     assert len(pd.read_csv(path / "history.csv")) == 60 and (path / "meta.json").is_file()
 
 
+def test_six_processes_build_an_entry_once_and_the_others_load_it(root, tmp_path):
+    path = cache.entry_path("demo", {"n": 7})
+    builds = tmp_path / "builds"
+    builds.mkdir()
+
+    def build_one(i):
+        def build():
+            (builds / str(i)).touch()  # one file per process that ran the expensive build
+            time.sleep(0.3)            # long enough for every other process to arrive and wait
+            return i
+
+        value, cached = cache.load_or_build(path, lambda p: int((p / "v.txt").read_text()), build,
+                                            lambda v, tmp: (tmp / "v.txt").write_text(str(v)), folder=True)
+        return value, cached
+
+    outs = _in_parallel(build_one)
+    [builder] = [p.name for p in builds.iterdir()]              # exactly one process built it
+    assert sorted(cached for _, cached in outs).count(False) == 1
+    assert {value for value, _ in outs} == {int(builder)}       # everyone got the builder's value
+    assert [p.name for p in root.iterdir()] == [path.name]       # no lock file is left behind
+
+
 # ---- corrupt entries: warned about, moved aside, rebuilt ------------------------------------
 
 def _aside(path):

@@ -11,13 +11,16 @@ its name, so a changed or differently-trained model never reads a stale entry.
 
 Writes are atomic: each goes to a fresh temporary file or folder next to the target and is then
 renamed into place, so parallel processes never see half an entry; if another process renamed
-its copy first, ours is discarded. An entry that fails to load (truncated, wrong row count) is
-reported with a warning, renamed to ``<name>.corrupt-<random>`` for inspection and rebuilt. When
-the cache cannot be written (read-only checkout), the computed result is still returned, with a
-warning. Simplifies: nothing is ever evicted (delete the folder to start afresh).
+its copy first, ours is discarded. While one process builds an entry it holds a lock beside it,
+and the others wait and then load its result instead of building the same thing again. An entry
+that fails to load (truncated, wrong row count) is reported with a warning, renamed to
+``<name>.corrupt-<random>`` for inspection and rebuilt. When the cache cannot be written (read-
+only checkout), the computed result is still returned, with a warning. Simplifies: nothing is
+ever evicted (delete the folder to start afresh).
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -183,12 +186,52 @@ def load_or_build(path: str | Path, load: Callable[[Path], object], build: Calla
     it is then moved aside with a warning and rebuilt. A failed write only warns.
     """
     path = Path(path)
-    stamp = _stamp(path)
-    if stamp is not None:
-        try:
-            return load(path), True
-        except LOAD_ERRORS as err:
-            move_aside(path, err, stamp)
-    value = build()
-    write_atomic(path, lambda tmp: save(value, tmp), folder=folder)
+
+    def try_load():
+        stamp = _stamp(path)
+        if stamp is not None:
+            try:
+                return load(path), True
+            except LOAD_ERRORS as err:
+                move_aside(path, err, stamp)
+        return None
+
+    found = try_load()
+    if found is not None:
+        return found
+    with _build_lock(path):
+        found = try_load()  # another process may have built it while we waited for the lock
+        if found is not None:
+            return found
+        value = build()
+        write_atomic(path, lambda tmp: save(value, tmp), folder=folder)
     return value, False
+
+
+@contextlib.contextmanager
+def _build_lock(path: Path):
+    """Hold an exclusive lock while ``path`` is built, so parallel processes build an entry once.
+
+    A POSIX advisory lock on ``.<name>.lock`` beside the entry. Without ``fcntl`` (Windows) or in
+    an unwritable folder there is no lock: processes may then build the same entry side by side,
+    which costs time but stays correct, because the writes are atomic.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    lock = path.with_name(f".{path.name}.lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o644)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        # removed while still held: a process waiting on it re-checks for the entry once it gets it
+        lock.unlink(missing_ok=True)
+        os.close(fd)
