@@ -66,12 +66,20 @@ def _set_kernel_threads(threads: int) -> None:
 
 def _execute(path: str, timeout: int) -> tuple[str, object, float, str | None]:
     """Run one notebook in its own folder (as myst-nb does); returns (path, notebook, seconds, error)."""
+    import tempfile
+
     import nbformat
     from jupyter_cache.executors.utils import single_nb_execution
+    from jupyter_client.manager import KernelManager
 
     nb = nbformat.read(path, as_version=4)
-    result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout, allow_errors=False,
-                                 meta_override=True)
+    # the kernel talks over sockets in a private folder, not TCP ports: kernels started at the
+    # same moment by parallel workers can never pick the same port
+    with tempfile.TemporaryDirectory(prefix="bertbook-kernel-") as sockets:
+        km = KernelManager(kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
+                           transport="ipc", ip=os.path.join(sockets, "k"))
+        result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout, allow_errors=False,
+                                     meta_override=True, km=km)
     return path, result.nb, result.time, result.exc_string if result.err is not None else None
 
 
