@@ -78,8 +78,12 @@ def _execute(path: str, timeout: int) -> tuple[str, object, float, str | None]:
     with tempfile.TemporaryDirectory(prefix="bertbook-kernel-") as sockets:
         km = KernelManager(kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
                            transport="ipc", ip=os.path.join(sockets, "k"))
-        result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout, allow_errors=False,
-                                     meta_override=True, km=km)
+        try:
+            result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout,
+                                         allow_errors=False, meta_override=True, km=km)
+        finally:  # the client does not stop a kernel it was handed
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
     return path, result.nb, result.time, result.exc_string if result.err is not None else None
 
 
@@ -116,7 +120,8 @@ def pre_execute(cache_path: Path, workers: int, timeout: int, order_hint: dict[s
             if error is None:
                 cache.cache_notebook_bundle(CacheBundleIn(nb, path, data={"execution_seconds": seconds}),
                                             check_validity=False, overwrite=True)
-            status = "ok" if error is None else "FAILED (executed again below, to report it)"
+            status = "ok" if error is None else ("FAILED (executed again below, to report it):\n    "
+                                                 + "\n    ".join(error.strip().splitlines()[-3:]))
             print(f"  [{done}/{len(todo)}] {name}: {seconds:.1f} s {status} "
                   f"(+{time.perf_counter() - start:.0f} s)", flush=True)
 
