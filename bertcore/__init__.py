@@ -32,25 +32,33 @@ from bertcore.tokenization import BasicTokenizer, WordPieceTokenizer
 # Training.
 from bertcore.training.batching import bucket_batches, collate, encode_ids, padded_tokens
 from bertcore.training.finetune import (
-    evaluate_classifier, fine_tune, init_head_from_probe, predict, predict_proba, SequenceClassifier,
+    class_weights, encode_truncated, evaluate_classifier, fine_tune, init_head_from_probe, predict, predict_proba,
+    SequenceClassifier, TRUNCATIONS,
 )
+from bertcore.training.hf_trainer import train_with_trainer, trainer_fine_tuned
 from bertcore.training.initialization import init_bert_weights
 from bertcore.training.loop import decay_groups, linear_schedule, train_loop
 from bertcore.training.pretraining import (
-    BertForPreTraining, encode_pairs, evaluate_pretraining, make_sop_pairs, mlm_fill, pretrain,
-    review_documents, split_sentences,
+    BertForPreTraining, cached_pretrain, encode_pairs, evaluate_pretraining, make_sop_pairs, mlm_fill,
+    pack_segments, pretrain, review_documents, split_sentences,
 )
-from bertcore.training.vocab import byte_bpe_tokenizer, byte_level_words, learn_merges, train_wordpiece, word_counts
+from bertcore.training.vocab import (
+    byte_bpe_tokenizer, byte_level_words, learn_merges, to_fast_tokenizer, train_wordpiece, word_counts,
+)
 
 # Variants.
-from bertcore.variants.adapters import Adapter, add_adapters, freeze_for_adapters, trainable_parameters
+from bertcore.variants.adapters import (
+    Adapter, add_adapters, few_shot_adapters, freeze_for_adapters, trainable_parameters,
+)
 from bertcore.variants.albert import albert_parameters, AlbertModel, config_from_hf_albert, SHARING
 from bertcore.variants.distilbert import (
-    cosine_hidden_loss, distil, soft_target_loss, student_from_teacher, teacher_outputs,
+    cached_distil, cosine_hidden_loss, distil, soft_target_loss, student_from_teacher, teacher_outputs,
 )
 from bertcore.variants.domain import domain_adapt
-from bertcore.variants.electra import compact_vocabulary, pretrain_small, replaced_token_scores
-from bertcore.variants.full_sentences import pack_full_sentences
+from bertcore.variants.electra import (
+    cached_pretrain_small, compact_vocabulary, pretrain_small, replaced_token_scores,
+)
+from bertcore.variants.full_sentences import pack_full_sentences, recipe_run
 from bertcore.variants.sentence_embeddings import (
     cached_encode_pooled, cosine_top_k, embed, encode_pooled, multiple_negatives_ranking_loss, pool, POOLINGS,
 )
@@ -64,7 +72,7 @@ from bertcore.analysis.baselines import logistic_regression, tfidf_baseline
 from bertcore.analysis.contextual import (
     batch_word_vectors, hidden_states, sense_separation, static_vector, word_token_span, word_vectors,
 )
-from bertcore.analysis.fewshot import sample_per_class
+from bertcore.analysis.fewshot import few_shot_fine_tune, sample_per_class
 from bertcore.analysis.long_documents import sliding_windows, stitch_windows, truncate_ids, window_spans
 from bertcore.analysis.metrics import classification_scores, paired_bootstrap
 from bertcore.analysis.positions import cosine_similarity_matrix, pca_2d, sinusoidal_positions
@@ -76,11 +84,13 @@ from bertcore.analysis.typos import edit_distance, misspell
 
 # The book's support.
 from bertcore.support.claims import claim
-from bertcore.support.data import LABELS, load_reviews, load_topics, top_conditions
+from bertcore.support.data import LABELS, load_docstrings, load_reviews, load_topics, top_conditions
 from bertcore.support.drawing import draw_arrow, draw_box, draw_grid, draw_text, draw_tokens, new_diagram
 from bertcore.support.exercises import check
 from bertcore.support.figures import show_figure
-from bertcore.support.finetuned_models import FINE_TUNE_DEFAULTS, fine_tuned
+from bertcore.support.finetuned_models import (
+    EXTRA_DEFAULTS, FINE_TUNE_DEFAULTS, fine_tuned, fine_tuned_proba, SENTIMENT_SETTINGS,
+)
 from bertcore.support.loading import describe, load_pretrained, model_name_or_path, packaged_model_path, vocab_path
 from bertcore.support.quiz import quiz
 from bertcore.support.timing import compare_times, time_call

@@ -189,7 +189,9 @@ def main() -> int:
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     workers = max(1, args.workers)
     if workers > 1:
+        # slowest first, from the last build here, else from the seconds recorded in the repository
         last = BUILD / "execution.json"
+        last = last if last.is_file() else ROOT / "scripts" / "chapter_seconds.json"
         hint = ({r["doc"]: r["seconds"] or 0.0 for r in json.loads(last.read_text())["notebooks"]}
                 if last.is_file() else {})
         pre_execute(cache, workers, config["execute"]["timeout"], hint)

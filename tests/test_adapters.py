@@ -72,3 +72,51 @@ def test_training_changes_only_adapters_norms_and_head():
     assert any("adapter.up" in k for k in changed)  # the zero init does not stay zero
     with pytest.raises(ValueError, match="add_adapters"):
         freeze_for_adapters(torch.nn.Linear(2, 2))
+
+
+def test_few_shot_adapters_matches_a_direct_run_and_is_cached(tmp_path, monkeypatch, pretrained):
+    from bertcore.analysis.fewshot import sample_per_class
+    from bertcore.training.initialization import init_bert_weights
+    from bertcore.variants.adapters import few_shot_adapters
+
+    monkeypatch.setenv("BERTCORE_CACHE", str(tmp_path))
+    tok = pretrained[0]
+    enc = init_bert_weights(bc.BertModel(bc.BertConfig.tiny(vocab_size=len(tok))), seed=0).eval()
+    before = {k: v.clone() for k, v in enc.state_dict().items()}
+    fast = dict(epochs=2, max_len=8, batch_size=8, lr=1e-2, head_init="random")
+    run = few_shot_adapters(enc, tok, "topics", per_class=2, seed=1, size=4, **fast)
+    assert all(torch.equal(v, enc.state_dict()[k]) for k, v in before.items())  # trains a copy
+    # the same recipe by hand: draw 1, seed 1 for the adapters, the head and the loop
+    train, test = bc.load_topics("train"), bc.load_topics("test")
+    rows = sample_per_class(train["label"], 2, seed=1)
+    copy = bc.BertModel(enc.config)
+    copy.load_state_dict(enc.state_dict())
+    clf = SequenceClassifier(add_adapters(copy, size=4, seed=1), sorted(train["label"].unique()),
+                             pooling="mean", seed=1)
+    freeze_for_adapters(clf)
+    hist = fine_tune(clf, tok, train["text"].iloc[rows].tolist(), train["label"].iloc[rows].tolist(),
+                     epochs=2, batch_size=8, lr=1e-2, max_len=8, seed=1)
+    pred = bc.predict(clf, tok, test["text"].tolist(), max_len=8)
+    assert run["rows"] == rows.tolist() and run["pred"] == pred and run["steps"] == len(hist)
+    assert run["trainable"] == trainable_parameters(clf)["trainable"] and run["seconds_per_step"] > 0
+    assert run["macro_f1"] == pytest.approx(bc.classification_scores(test["label"], pred, clf.labels)["macro_f1"])
+    assert not run["cached"]
+    again = few_shot_adapters(enc, tok, "topics", per_class=2, seed=1, size=4, **fast)
+    assert again["cached"] and again["pred"] == run["pred"]
+    few_shot_adapters(enc, tok, "topics", per_class=2, seed=1, size=8, **fast)  # another size, another entry
+    assert len(list(tmp_path.glob("adapters-topics-*.json"))) == 2
+
+
+def test_few_shot_adapters_rejects_bad_arguments(pretrained):
+    from bertcore.variants.adapters import few_shot_adapters
+
+    tok, hf = pretrained
+    with pytest.raises(TypeError, match="from_pretrained"):
+        few_shot_adapters(hf, tok)
+    enc = bc.BertModel(bc.BertConfig.tiny(vocab_size=len(tok)))
+    with pytest.raises(ValueError, match="task"):
+        few_shot_adapters(enc, tok, "news")
+    with pytest.raises(ValueError, match="unknown settings"):
+        few_shot_adapters(enc, tok, epoch=3)
+    with pytest.raises(ValueError, match="size"):
+        few_shot_adapters(enc, tok, size=0)

@@ -80,3 +80,44 @@ def test_distil_moves_student_toward_teacher(pretrained):
     assert hist["cosine"].tail(4).mean() < hist["cosine"].head(4).mean()
     with pytest.raises(ValueError, match="teacher_hidden"):
         distil(student, tok, TEXTS, LABELS, logits, None, beta=1.0)
+
+
+def test_cached_distil_matches_distil_and_is_cached(tmp_path, monkeypatch, pretrained):
+    from bertcore.variants.distilbert import cached_distil
+
+    monkeypatch.setenv("BERTCORE_CACHE", str(tmp_path))
+    tok = pretrained[0]
+    torch.manual_seed(0)
+    teacher = SequenceClassifier(bc.BertModel(bc.BertConfig.tiny(num_hidden_layers=4)), ["neg", "pos"]).eval()
+    student = SequenceClassifier(student_from_teacher(teacher.encoder), ["neg", "pos"], seed=0)
+    before = {k: v.clone() for k, v in student.state_dict().items()}
+    kw = dict(temperature=2.0, alpha=0.5, beta=1.0, epochs=2, batch_size=3, lr=3e-3, max_len=16, probe_head=False)
+    runs = cached_distil(student, teacher, tok, TEXTS, LABELS, TEXTS[:4], seeds=(0, 1), **kw)
+    assert all(torch.equal(v, student.state_dict()[k]) for k, v in before.items())  # trains copies
+    assert [r["seed"] for r in runs] == [0, 1] and not any(r["cached"] for r in runs)
+    # the reference: distil by hand with seed 1
+    import copy
+
+    ref = copy.deepcopy(student)
+    settings = {k: v for k, v in kw.items() if k != "probe_head"}
+    hist = distil(ref, tok, TEXTS, LABELS, *teacher_outputs(teacher, tok, TEXTS, max_len=16), seed=1, **settings)
+    torch.testing.assert_close(torch.tensor(runs[1]["history"]["soft"].to_numpy()),
+                               torch.tensor(hist["soft"].to_numpy(), dtype=torch.float64))
+    assert runs[1]["test_predictions"] == bc.predict(ref, tok, TEXTS[:4], max_len=16)
+    assert runs[0]["seconds_per_step"] > 0
+    again = cached_distil(student, teacher, tok, TEXTS, LABELS, TEXTS[:4], seeds=(1,), **kw)
+    assert again[0]["cached"] and again[0]["test_predictions"] == runs[1]["test_predictions"]
+    control = cached_distil(student, teacher, tok, TEXTS, LABELS, TEXTS[:4], seeds=(1,), **{**kw, "alpha": 0.0,
+                                                                                           "beta": 0.0})
+    ref = copy.deepcopy(student)
+    hist = distil(ref, tok, TEXTS, LABELS, torch.zeros(len(TEXTS), 2), None, seed=1,
+                  **{**settings, "alpha": 0.0, "beta": 0.0})
+    torch.testing.assert_close(torch.tensor(control[0]["history"]["hard"].to_numpy()),
+                               torch.tensor(hist["hard"].to_numpy(), dtype=torch.float64))
+    assert len(list(tmp_path.glob("distil-*.json"))) == 3
+    probed = cached_distil(student, teacher, tok, TEXTS, LABELS, TEXTS[:4], seeds=(1,), **{**kw, "probe_head": True})
+    assert not probed[0]["cached"]  # another starting point, another entry
+    with pytest.raises(ValueError, match="seeds"):
+        cached_distil(student, teacher, tok, TEXTS, LABELS, TEXTS, seeds=(0, 0))
+    with pytest.raises(TypeError, match="SequenceClassifier"):
+        cached_distil(student.encoder, teacher, tok, TEXTS, LABELS, TEXTS)

@@ -87,3 +87,20 @@ def test_validation():
         pretrain_small(ids, att, objective="mlm", config=cfg, mask_token_id=4, special_ids=SPECIAL)
     with pytest.raises(TypeError, match="Discriminator or a MaskedLM"):
         replaced_token_scores(torch.nn.Linear(2, 2), ids, att)
+
+
+def test_cached_pretrain_small_builds_once_then_loads(tmp_path, monkeypatch):
+    from bertcore.variants.electra import cached_pretrain_small
+
+    monkeypatch.setenv("BERTCORE_CACHE", str(tmp_path))
+    ids, att = toy_corpus(n=16)
+    cfg = BertConfig(vocab_size=40, hidden_size=16, num_hidden_layers=1, num_attention_heads=1,
+                     intermediate_size=32, max_position_embeddings=16)
+    kw = dict(objective="electra", config=cfg, generator_config=cfg, mask_token_id=4, special_ids=SPECIAL,
+              steps=2, batch_size=8, seed=0)
+    m1, h1, info1 = cached_pretrain_small(ids, att, **kw)
+    m2, h2, info2 = cached_pretrain_small(ids, att, **kw)
+    assert not info1["cached"] and info2["cached"] and isinstance(m2, Discriminator) and len(h2) == len(h1) == 2
+    assert all(torch.equal(a, b) for a, b in zip(m1.state_dict().values(), m2.state_dict().values(), strict=True))
+    _, _, info3 = cached_pretrain_small(ids.flip(0), att, **kw)  # other data: another entry
+    assert info3["path"] != info1["path"]

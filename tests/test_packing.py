@@ -1,4 +1,4 @@
-"""bertcore.variants.full_sentences: RoBERTa's FULL-SENTENCES packing keeps every token, in order, within budget."""
+"""bertcore.variants.full_sentences: FULL-SENTENCES packing keeps every token in order within budget; recipe_run."""
 import random
 
 import pytest
@@ -57,3 +57,32 @@ def test_sentences_are_never_split_when_they_fit():
 def test_bad_arguments_raise(call, error):
     with pytest.raises(error):
         call()
+
+
+def test_recipe_run_matches_pretrain_and_is_cached(tmp_path, monkeypatch, pretrained):
+    import bertcore as bc
+    from bertcore.variants.full_sentences import recipe_run
+
+    monkeypatch.setenv("BERTCORE_CACHE", str(tmp_path))
+    texts = ["the pill helped me sleep. i felt calm. no side effects at all.",
+             "terrible nausea for days. i stopped after a week. never again."] * 3
+    tok = bc.to_fast_tokenizer(bc.train_wordpiece(texts, 120))
+    docs = [bc.split_sentences(t) for t in texts]
+    kw = dict(steps=4, batch_size=4, max_len=16, lr=1e-3, eval_pairs=8)
+    run = recipe_run(tok, docs, docs[:2], seed=1, dynamic_masking=False, **kw)
+    assert not run["cached"] and len(run["history"]) == 4 and run["seconds per step"] > 0
+    # the reference: the same pre-training and scoring by hand
+    cfg = bc.BertConfig.tiny(vocab_size=len(tok))
+    model, hist = bc.pretrain(cfg, tokenizer=tok, documents=docs, objectives="mlm", dynamic_masking=False,
+                              steps=4, batch_size=4, max_len=16, lr=1e-3, seed=1)
+    held = bc.evaluate_pretraining(model, tok, docs[:2], objectives="mlm", max_len=16, max_pairs=8)
+    assert run["test loss"] == pytest.approx(held["mlm_loss"], rel=1e-5)
+    assert run["train loss (last 10 steps)"] == pytest.approx(hist["mlm_loss"].mean(), rel=1e-5)
+    again = recipe_run(tok, docs, docs[:2], seed=1, dynamic_masking=False, **kw)
+    assert again["cached"] and again["test loss"] == run["test loss"]
+    nsp = recipe_run(tok, docs, docs[:2], seed=1, objectives="mlm+nsp", **kw)  # another setting, another entry
+    assert 0 <= nsp["NSP accuracy (last 10 steps)"] <= 1 and len(list(tmp_path.glob("recipe-run-*.json"))) == 2
+    with pytest.raises(ValueError, match="eval_pairs"):
+        recipe_run(tok, docs, docs, eval_pairs=0)
+    with pytest.raises(TypeError, match="tokenizer"):
+        recipe_run("tok", docs, docs)

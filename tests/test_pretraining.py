@@ -192,3 +192,49 @@ def test_domain_adapt_caches_by_settings(tmp_path, monkeypatch):
         assert torch.equal(v, w), k
     assert hist2["mlm_loss"].tolist() == pytest.approx(hist["mlm_loss"].tolist())
     assert len(list(tmp_path.glob("domain-adapt-*"))) == 1
+
+
+def test_pack_segments_joins_sentences_until_long_enough():
+    from bertcore.training.pretraining import pack_segments
+
+    docs = [["A b.", "C d.", "E f g."], ["One two three four five."]]
+    assert pack_segments(docs, 4) == [["A b. C d.", "E f g."], ["One two three four five."]]
+    assert pack_segments(docs, 1) == docs
+    with pytest.raises(ValueError, match="min_words"):
+        pack_segments(docs, 0)
+
+
+def test_evaluate_per_item_matches_a_direct_cross_entropy(tokenizer):
+    model = BertForPreTraining(BertConfig(**SMALL), seed=1)
+    res = evaluate_pretraining(model, tokenizer, DOCS, objectives="mlm+nsp", max_pairs=12, batch_size=5,
+                               per_item=True)
+    assert len(res["mlm_token_loss"]) == len(res["mlm_target"]) == res["masked_tokens"]
+    assert res["pair_correct"].mean() == pytest.approx(res["pair_acc"])
+    # the same masks and pairs, scored in one batch by torch's cross-entropy
+    data = encode_pairs(tokenizer, DOCS, pair_task="nsp", max_len=64, seed=0)
+    data = {k: v[:12] for k, v in data.items()}
+    from bertcore.training.pretraining import _mask
+    masked, labels = _mask(data["input_ids"], data["attention_mask"], tokenizer, SMALL["vocab_size"],
+                           torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        logits, _ = model(masked, data["token_type_ids"], data["attention_mask"], labels != IGNORE_INDEX)
+    ref = torch.nn.functional.cross_entropy(logits, labels[labels != IGNORE_INDEX], reduction="none")
+    assert torch.allclose(torch.from_numpy(res["mlm_token_loss"]), ref, atol=1e-4)
+    assert res["mlm_loss"] == pytest.approx(ref.mean().item(), abs=1e-4)
+
+
+def test_cached_pretrain_builds_once_then_loads(tokenizer, tmp_path, monkeypatch):
+    from bertcore.training.pretraining import cached_pretrain
+
+    monkeypatch.setenv("BERTCORE_CACHE", str(tmp_path))
+    cfg = BertConfig(**SMALL)
+    kw = dict(tokenizer=tokenizer, documents=DOCS, steps=3, batch_size=4, max_len=32, seed=0)
+    m1, h1, info1 = cached_pretrain(cfg, **kw)
+    m2, h2, info2 = cached_pretrain(cfg, **kw)
+    assert not info1["cached"] and info2["cached"] and info1["path"] == info2["path"]
+    same = zip(m1.state_dict().values(), m2.state_dict().values(), strict=True)
+    assert len(h2) == 3 and all(torch.equal(a, b) for a, b in same)
+    _, _, info3 = cached_pretrain(cfg, **{**kw, "seed": 1})
+    assert info3["path"] != info1["path"]
+    with pytest.raises(ValueError, match="documents explicitly"):
+        cached_pretrain(cfg, tokenizer=tokenizer, documents=None)

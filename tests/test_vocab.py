@@ -108,3 +108,15 @@ def test_byte_bpe_prefix_of_merges_is_a_smaller_vocabulary(texts):
     assert small.decode(small.encode(text).ids) == text == big.decode(big.encode(text).ids)
     with pytest.raises(ValueError):
         byte_bpe_tokenizer([("zz", "q")])
+
+
+def test_fast_tokenizer_encodes_pairs_like_our_wordpiece(texts):
+    from bertcore.training.vocab import to_fast_tokenizer
+
+    ours = train_wordpiece(texts[:200], 800)
+    fast = to_fast_tokenizer(ours)
+    assert len(fast) == len(ours.vocab) and fast.mask_token_id == ours.mask_token_id
+    for a, b in zip(texts[200:260], texts[260:320], strict=True):
+        assert fast(a, b)["input_ids"] == ours.encode(a, b)["input_ids"]
+    with pytest.raises(TypeError, match="WordPieceTokenizer"):
+        to_fast_tokenizer({"[UNK]": 0})

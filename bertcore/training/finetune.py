@@ -3,6 +3,8 @@
 Simplifies: single-text classification only; one AdamW optimiser with a linear warm-up and
 linear decay (the recipe of Devlin et al., 2019); batches grouped by length
 (``bertcore.training.batching``); CPU-first, no mixed precision or gradient accumulation.
+Long texts are cut to ``max_len`` WordPieces in one of ``TRUNCATIONS`` (``encode_truncated``),
+the same way for training, the probe and prediction.
 Works with a Hugging Face ``BertModel`` and with ``bertcore.BertModel`` alike.
 """
 from __future__ import annotations
@@ -15,11 +17,49 @@ import torch
 from torch import nn
 
 from bertcore._checks import check_positive_int, check_texts
+from bertcore.analysis.long_documents import truncate_ids
 from bertcore.analysis.metrics import classification_scores
 from bertcore.training.batching import bucket_batches, collate, encode_ids
 from bertcore.training.loop import train_loop
 
 CLASSIFIER_POOLINGS = ("pooler", "cls", "mean")
+TRUNCATIONS = ("head", "head+tail")  # head: the first pieces; head+tail: a quarter from the start, the rest the end
+CLASS_WEIGHTS = (None, "balanced")
+
+
+def encode_truncated(tokenizer, texts: Sequence[str], max_len: int = 128, truncation: str = "head") -> list[list[int]]:
+    """``[CLS] ... [SEP]`` ids of at most ``max_len``, e.g. ``encode_truncated(tok, texts, 64, 'head+tail')``.
+
+    "head" keeps the first ``max_len - 2`` WordPieces (the tokenizer's own truncation);
+    "head+tail" keeps a quarter of them from the start and the rest from the end of the
+    text (``bertcore.analysis.long_documents.truncate_ids``), which Sun et al. (2019) found
+    best for long reviews. Both cost the same: every row has the same length.
+    """
+    if truncation not in TRUNCATIONS:
+        raise ValueError(f"truncation must be one of {TRUNCATIONS}, got {truncation!r}")
+    if truncation == "head":
+        return encode_ids(tokenizer, texts, max_len)
+    texts = check_texts(texts)
+    encode_ids(tokenizer, texts[:1], max_len)  # validates max_len with the same messages
+    pieces = tokenizer(texts, add_special_tokens=False)["input_ids"]
+    return [[tokenizer.cls_token_id, *truncate_ids(ids, max_len - 2, "head+tail"), tokenizer.sep_token_id]
+            for ids in pieces]
+
+
+def class_weights(labels: Sequence[str], classes: Sequence[str]) -> torch.Tensor:
+    """Inverse-frequency weights (C,), ``n / (C * n_c)``, e.g. ``class_weights(['a', 'a', 'b'], ['a', 'b'])``.
+
+    The same formula as scikit-learn's ``class_weight="balanced"``: a class with half the
+    average frequency counts twice in the loss, so every class carries the same total weight.
+    """
+    labels, classes = list(labels), list(classes)
+    counts = torch.tensor([labels.count(c) for c in classes], dtype=torch.float32)  # (C,)
+    if len(classes) == 0 or (counts == 0).any():
+        missing = [c for c, n in zip(classes, counts.tolist(), strict=True) if n == 0]
+        raise ValueError(f"every class needs at least one example to be weighted; missing: {missing}")
+    if counts.sum() != len(labels):
+        raise ValueError(f"labels hold names outside classes {classes}")
+    return len(labels) / (len(classes) * counts)
 
 
 class SequenceClassifier(nn.Module):
@@ -68,12 +108,13 @@ class SequenceClassifier(nn.Module):
 
 @torch.no_grad()
 def init_head_from_probe(model: SequenceClassifier, tokenizer, texts: Sequence[str], labels: Sequence[str], *,
-                         max_len: int = 128, C: float = 1.0, batch_size: int = 64):
+                         max_len: int = 128, C: float = 1.0, batch_size: int = 64, truncation: str = "head"):
     """Set the head to a logistic regression fitted on frozen pooled features ("linear probe, then fine-tune").
 
     Example: ``init_head_from_probe(clf, tok, texts, labels)``; returns the fitted probe.
     Starting from a trained head instead of a random one means the first gradients that
-    reach the encoder are informative rather than noise (Kumar et al., 2022).
+    reach the encoder are informative rather than noise (Kumar et al., 2022). The probe is
+    class-balanced (``bertcore.analysis.baselines.logistic_regression``).
     """
     from bertcore.analysis.baselines import logistic_regression
 
@@ -81,7 +122,7 @@ def init_head_from_probe(model: SequenceClassifier, tokenizer, texts: Sequence[s
         raise TypeError("model must be a SequenceClassifier")
     texts = check_texts(texts)
     _label_ids(model, labels)  # validates the names
-    ids = encode_ids(tokenizer, texts, max_len)
+    ids = encode_truncated(tokenizer, texts, max_len, truncation)
     feats = np.zeros((len(ids), model.head.in_features), dtype=np.float32)
     was_training = model.training
     model.eval()
@@ -101,6 +142,11 @@ def init_head_from_probe(model: SequenceClassifier, tokenizer, texts: Sequence[s
     return probe
 
 
+def _check_class_weight(class_weight) -> None:
+    if class_weight not in CLASS_WEIGHTS:
+        raise ValueError(f"class_weight must be one of {CLASS_WEIGHTS}, got {class_weight!r}")
+
+
 def _label_ids(model: SequenceClassifier, labels: Sequence[str]) -> list[int]:
     index = {name: i for i, name in enumerate(model.labels)}
     unknown = sorted({str(y) for y in labels if y not in index})
@@ -111,13 +157,15 @@ def _label_ids(model: SequenceClassifier, labels: Sequence[str]) -> list[int]:
 
 def fine_tune(model: SequenceClassifier, tokenizer, texts: Sequence[str], labels: Sequence[str], *,
           epochs: int = 3, batch_size: int = 16, lr: float = 5e-5, warmup: float = 0.1,
-          weight_decay: float = 0.01, max_len: int = 128, seed: int = 0,
-          progress: bool = False) -> pd.DataFrame:
+          weight_decay: float = 0.01, max_len: int = 128, seed: int = 0, truncation: str = "head",
+          class_weight: str | None = None, progress: bool = False) -> pd.DataFrame:
     """Fine-tune in place; one history row per step, e.g. ``fine_tune(clf, tok, texts, labels, epochs=1)``.
 
     Only parameters with ``requires_grad`` are trained (freeze some to train fewer). The loop
     (AdamW, warm-up and decay, clipping, length-bucketed batches) is ``training.loop.train_loop``.
-    History columns: epoch, step, loss, lr, seconds (since the start).
+    History columns: epoch, step, loss, lr, seconds (since the start). ``truncation``: see
+    ``encode_truncated``. ``class_weight="balanced"`` weights each example's cross-entropy by
+    ``class_weights`` of its true class (a weighted mean over the batch, as PyTorch computes it).
     """
     if not isinstance(model, SequenceClassifier):
         raise TypeError("model must be a SequenceClassifier (wrap your encoder first)")
@@ -125,11 +173,14 @@ def fine_tune(model: SequenceClassifier, tokenizer, texts: Sequence[str], labels
     y = _label_ids(model, labels)
     if len(y) != len(texts):
         raise ValueError(f"{len(texts)} texts but {len(y)} labels")
-    ids = encode_ids(tokenizer, texts, max_len)
+    _check_class_weight(class_weight)
+    weight = class_weights(labels, model.labels) if class_weight == "balanced" else None  # (C,) or None
+    ids = encode_truncated(tokenizer, texts, max_len, truncation)
 
     def step_loss(batch):
         inputs = collate([ids[i] for i in batch], tokenizer.pad_token_id)
-        return nn.functional.cross_entropy(model(**inputs), torch.tensor([y[i] for i in batch])), {}
+        target = torch.tensor([y[i] for i in batch])
+        return nn.functional.cross_entropy(model(**inputs), target, weight=weight), {}
 
     return pd.DataFrame(train_loop(model, step_loss, [len(r) for r in ids], epochs=epochs, batch_size=batch_size,
                                    lr=lr, warmup=warmup, weight_decay=weight_decay, seed=seed,
@@ -138,13 +189,16 @@ def fine_tune(model: SequenceClassifier, tokenizer, texts: Sequence[str], labels
 
 @torch.no_grad()
 def predict_proba(model: SequenceClassifier, tokenizer, texts: Sequence[str], *,
-                  max_len: int = 128, batch_size: int = 64) -> np.ndarray:
-    """Class probabilities (N, C) in input order, e.g. ``predict_proba(clf, tok, ['Great.'])``."""
+                  max_len: int = 128, batch_size: int = 64, truncation: str = "head") -> np.ndarray:
+    """Class probabilities (N, C) in input order, e.g. ``predict_proba(clf, tok, ['Great.'])``.
+
+    Cut the texts as in training: the same ``max_len`` and ``truncation``.
+    """
     if not isinstance(model, SequenceClassifier):
         raise TypeError("model must be a SequenceClassifier")
     texts = check_texts(texts)
     check_positive_int("batch_size", batch_size)
-    ids = encode_ids(tokenizer, texts, max_len)
+    ids = encode_truncated(tokenizer, texts, max_len, truncation)
     probs = np.zeros((len(ids), len(model.labels)), dtype=np.float32)
     was_training = model.training
     model.eval()

@@ -7,8 +7,12 @@ runs for minutes, not days. Everything random comes from the ``seed`` argument.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import time
 from itertools import pairwise
+from pathlib import Path
 
 import pandas as pd
 import torch
@@ -69,6 +73,29 @@ def review_documents(split: str = "train") -> list[list[str]]:
     from bertcore.support.data import load_reviews
 
     return [split_sentences(t) for t in load_reviews(split)["text"]]
+
+
+def pack_segments(documents, min_words: int = 20) -> list[list[str]]:
+    """Join consecutive sentences into segments of at least ``min_words`` words (the last may be shorter).
+
+    BERT's "sentences" are such segments, packed to fill the sequence; longer segments carry more
+    evidence about their topic. Example: ``pack_segments([["A b.", "C d.", "E f g."]], 4)``
+    gives ``[["A b. C d.", "E f g."]]``.
+    """
+    _check_documents(documents)
+    check_positive_int("min_words", min_words)
+    packed = []
+    for doc in documents:
+        segments, current = [], []
+        for sentence in doc:
+            current.append(sentence)
+            if sum(len(s.split()) for s in current) >= min_words:
+                segments.append(" ".join(current))
+                current = []
+        if current:
+            segments.append(" ".join(current))
+        packed.append(segments)
+    return packed
 
 
 def make_sop_pairs(documents, *, rng=0, p_in_order=0.5):
@@ -240,15 +267,77 @@ def pretrain(config: BertConfig | None = None, *, objectives: str = "mlm+nsp", d
     return model.eval(), pd.DataFrame(history).reindex(columns=cols)
 
 
+def _fingerprint(obj) -> str:
+    """16 hex digits of a JSON-able object (a vocabulary, the documents): part of a cache key."""
+    return hashlib.sha256(json.dumps(obj, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def cached_pretrain(config: BertConfig, *, tokenizer, documents, objectives: str = "mlm+nsp", steps: int = 300,
+                    batch_size: int = 32, max_len: int = 64, mlm_probability: float = 0.15, lr: float = 1e-3,
+                    head_lr: float | None = None, warmup: float = 0.1, seed: int = 0):
+    """``pretrain`` a fresh model once and keep it on disk; return ``(model, history, info)``.
+
+    Example: ``model, hist, info = cached_pretrain(cfg, tokenizer=tok, documents=docs, steps=1000)``.
+    The cache key (``bertcore.support.cache``) holds every setting, the configuration, the
+    tokenizer's vocabulary and the documents, so any change trains a new model. info: settings,
+    train_seconds (of the run that built the entry), cached (bool), path.
+    """
+    from bertcore.support import cache
+
+    if not isinstance(config, BertConfig):
+        raise TypeError("config must be a bertcore.BertConfig (the fresh model to pre-train)")
+    _check_documents(documents)
+    if documents is None:
+        raise ValueError("pass the documents explicitly (e.g. review_documents('train')): they enter the cache key")
+    if not hasattr(tokenizer, "get_vocab"):
+        raise TypeError("tokenizer must be a transformers tokenizer (e.g. to_fast_tokenizer(train_wordpiece(...)))")
+    settings = dict(objectives=objectives, steps=steps, batch_size=batch_size, max_len=max_len,
+                    mlm_probability=mlm_probability, lr=lr, head_lr=head_lr, warmup=warmup, seed=seed)
+    vocab = tokenizer.get_vocab()
+    key = {**settings, "config": config.to_dict(),
+           "vocab": _fingerprint(sorted(vocab, key=vocab.get)),
+           "lowercase": bool(getattr(tokenizer, "do_lower_case", True)),
+           "documents": _fingerprint([list(d) for d in documents])}
+    path = cache.entry_path("pretrain", key)
+
+    def build():
+        start = time.perf_counter()
+        model, history = pretrain(config, tokenizer=tokenizer, documents=documents, **settings)
+        return model, history, {"settings": settings, "train_seconds": time.perf_counter() - start}
+
+    def save(result, folder: Path):
+        model, history, meta = result
+        torch.save(model.state_dict(), folder / "model.pt")
+        history.to_csv(folder / "history.csv", index=False)
+        (folder / "meta.json").write_text(json.dumps({**meta, "config": config.to_dict(), "rows": len(history)}))
+
+    def load(folder: Path):
+        meta = json.loads((folder / "meta.json").read_text())
+        model = BertForPreTraining(BertConfig(**meta.pop("config")))
+        model.load_state_dict(torch.load(folder / "model.pt", weights_only=True))
+        history = pd.read_csv(folder / "history.csv")
+        if len(history) != meta.pop("rows"):  # a truncated csv still parses
+            raise cache.CorruptEntry("history.csv has fewer rows than meta.json records")
+        return model.eval(), history, meta
+
+    (model, history, meta), cached = cache.load_or_build(path, load, build, save, folder=True)
+    return model, history, {**meta, "cached": cached, "path": path}
+
+
 @torch.no_grad()
 def evaluate_pretraining(model: BertForPreTraining, tokenizer, documents=None, *, objectives: str = "mlm+nsp",
-                         max_len: int = 64, max_pairs: int | None = 512, batch_size: int = 64, seed: int = 0) -> dict:
+                         max_len: int = 64, max_pairs: int | None = 512, batch_size: int = 64, seed: int = 0,
+                         per_item: bool = False) -> dict:
     """Held-out MLM loss/accuracy and pair accuracy on the first ``max_pairs`` pairs (None = all).
 
     Example: ``evaluate_pretraining(model, tok, review_documents('test'), objectives='mlm')``.
+    ``per_item=True`` adds numpy arrays for intervals: 'mlm_token_loss', 'mlm_target' and
+    'mlm_correct' (one per masked token, in order) and 'pair_correct' (one bool per pair).
     """
     if not isinstance(model, BertForPreTraining):
         raise TypeError("model must be a bertcore BertForPreTraining")
+    if not isinstance(per_item, bool):
+        raise TypeError("per_item must be True or False")
     use_mlm, pair_task = _check_objectives(objectives)
     _check_documents(documents)
     data = encode_pairs(tokenizer, documents or review_documents("test"), pair_task=pair_task,
@@ -257,18 +346,32 @@ def evaluate_pretraining(model: BertForPreTraining, tokenizer, documents=None, *
     masked, labels = _mask(data["input_ids"], data["attention_mask"], tokenizer,
                            model.bert.config.vocab_size, torch.Generator().manual_seed(seed))
     model.eval()
-    totals, n_tok, n_pair = {}, 0, 0
+    token_loss, token_hit, targets, pair_loss, pair_correct = [], [], [], [], []
     for i in range(0, len(labels), batch_size):
         index = torch.arange(i, min(i + batch_size, len(labels)))
         b = _batch(data, index)
         T = b["input_ids"].shape[1]
-        _, stats = _losses(model, b, masked[index][:, :T], labels[index][:, :T], use_mlm, pair_task)
-        k, n = int((labels[index] != IGNORE_INDEX).sum()), len(index)  # weights: masked tokens, pairs
-        for key, val in stats.items():
-            totals[key] = totals.get(key, 0.0) + val * (k if key.startswith("mlm") else n)
-        n_tok, n_pair = n_tok + k, n_pair + n
-    out = {key: val / (n_tok if key.startswith("mlm") else n_pair) for key, val in totals.items()}
-    return {**out, "masked_tokens": n_tok, "pairs": n_pair}
+        y = labels[index][:, :T]  # (B, T), -100 where nothing is masked
+        mlm_logits, pair_logits = model(masked[index][:, :T], b["token_type_ids"], b["attention_mask"],
+                                        y != IGNORE_INDEX)  # (N, V), (B, 2)
+        t = y[y != IGNORE_INDEX]  # (N,)
+        token_loss.append(nn.functional.cross_entropy(mlm_logits, t, reduction="none"))
+        token_hit.append(mlm_logits.argmax(-1) == t)
+        targets.append(t)
+        pair_loss.append(nn.functional.cross_entropy(pair_logits, b["pair_labels"], reduction="none"))
+        pair_correct.append(pair_logits.argmax(-1) == b["pair_labels"])
+    token_loss, token_hit = torch.cat(token_loss).numpy(), torch.cat(token_hit).numpy()
+    pair_correct = torch.cat(pair_correct).numpy()
+    out = {}
+    if use_mlm and len(token_loss):
+        out.update(mlm_loss=float(token_loss.mean()), mlm_acc=float(token_hit.mean()))
+    if pair_task:
+        out.update(pair_loss=float(torch.cat(pair_loss).mean()), pair_acc=float(pair_correct.mean()))
+    out.update(masked_tokens=len(token_loss), pairs=len(pair_correct))
+    if per_item:
+        out.update(mlm_token_loss=token_loss, mlm_target=torch.cat(targets).numpy(), mlm_correct=token_hit,
+                   pair_correct=pair_correct)
+    return out
 
 
 @torch.no_grad()

@@ -216,3 +216,31 @@ def train_byte_bpe(texts: Iterable[str], vocab_size: int, *, min_frequency: int 
                          f"and 256 bytes: use vocab_size >= {base}")
     _, merges = learn_merges(counts, vocab_size - base, prefix="", min_frequency=min_frequency)
     return byte_bpe_tokenizer(merges)
+
+
+def to_fast_tokenizer(wordpiece: WordPieceTokenizer):
+    """The same vocabulary as a ``transformers.BertTokenizerFast``, e.g.
+    ``to_fast_tokenizer(train_wordpiece(texts, 2000))``.
+
+    The Rust tokenizer encodes batches of sentence pairs with padding and tensors, which
+    ``pretrain`` and ``encode_pairs`` need; it splits words exactly as ``WordPieceTokenizer`` does.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from transformers import BertTokenizerFast
+
+    if not isinstance(wordpiece, WordPieceTokenizer):
+        raise TypeError(f"wordpiece must be a bertcore WordPieceTokenizer (e.g. from train_wordpiece), "
+                        f"got {type(wordpiece).__name__}")
+    ids = sorted(wordpiece.vocab.values())
+    if ids != list(range(len(ids))):
+        raise ValueError("the vocabulary ids must be 0..V-1 without gaps, one per line of a vocab.txt")
+    missing = [t for t in SPECIAL_TOKENS if t not in wordpiece.vocab]
+    if missing:
+        raise ValueError(f"the vocabulary lacks the special tokens {missing}: train it with train_wordpiece")
+    with tempfile.TemporaryDirectory() as folder:  # BertTokenizerFast reads a vocab.txt once
+        path = Path(folder) / "vocab.txt"
+        path.write_text("".join(f"{t}\n" for t in sorted(wordpiece.vocab, key=wordpiece.vocab.get)),
+                        encoding="utf-8")
+        return BertTokenizerFast(vocab_file=str(path), do_lower_case=wordpiece.basic.do_lower_case)

@@ -4,8 +4,14 @@ Simplifies: the adapter layout of Houlsby et al. (2019) only (two adapters per l
 the attention output projection and after the feed-forward output, each before the
 residual sum and LayerNorm); no adapter fusion, no per-task adapter switching. Works on
 ``bertcore.BertModel`` (whose blocks we can rewire), not on the Hugging Face model.
+``few_shot_adapters`` trains adapters on a few examples per class and caches the scores, as
+``few_shot_fine_tune`` does for full fine-tuning.
 """
 from __future__ import annotations
+
+import copy
+import json
+import time
 
 import torch
 from torch import nn
@@ -94,3 +100,66 @@ def trainable_parameters(module: nn.Module) -> dict:
     total = sum(p.numel() for p in module.parameters())
     trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
     return {"trainable": trainable, "total": total, "fraction": trainable / max(total, 1)}
+
+
+def few_shot_adapters(encoder: BertModel, tokenizer, task: str = "topics", per_class: int = 8, seed: int = 0, *,
+                      size: int = 32, **settings) -> dict:
+    """Train adapters of ``size`` on ``per_class`` training examples per class and score them on the test split; cached.
+
+    Example: ``run = few_shot_adapters(enc, tok, 'topics', per_class=8, seed=1, lr=1e-3)``. The
+    adapter counterpart of ``bertcore.analysis.fewshot.few_shot_fine_tune``, with the same draw
+    (``sample_per_class``), recipe (``FINE_TUNE_DEFAULTS``, head from a linear probe) and result:
+    a dict with rows, pred (test label names), macro_f1, accuracy, steps, train_seconds,
+    seconds_per_step, trainable, cached. ``seed`` draws the examples and seeds the adapters,
+    dropout and batch order; the cache key holds the settings and ``encoder``'s weights.
+    """
+    from bertcore.analysis.fewshot import sample_per_class
+    from bertcore.analysis.metrics import classification_scores
+    from bertcore.support import cache
+    from bertcore.support.finetuned_models import FINE_TUNE_DEFAULTS, TASKS
+    from bertcore.training.finetune import SequenceClassifier, fine_tune, init_head_from_probe, predict
+
+    if not isinstance(encoder, BertModel):
+        raise TypeError("encoder must be a bertcore.BertModel (adapters rewire its layers): convert a "
+                        "Hugging Face model with bertcore.BertModel.from_pretrained(hf_model)")
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {sorted(TASKS)}, got {task!r}")
+    unknown = set(settings) - set(FINE_TUNE_DEFAULTS) - {"seed"}
+    if unknown or "seed" in settings:
+        raise ValueError(f"unknown settings {sorted(unknown | ({'seed'} & set(settings)))}; allowed: "
+                         f"{sorted(set(FINE_TUNE_DEFAULTS) - {'seed'})} (pass seed as its own argument)")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        raise ValueError(f"size must be a positive int (the adapter bottleneck), got {size!r}")
+    cfg = {**FINE_TUNE_DEFAULTS, **settings, "seed": seed}
+    train, test = TASKS[task]("train"), TASKS[task]("test")
+    rows = sample_per_class(train["label"], per_class, seed=seed)  # validates per_class and seed
+    texts, labels = train["text"].iloc[rows].tolist(), train["label"].iloc[rows].tolist()
+    classes = sorted(train["label"].unique())
+    path = cache.entry_path(f"adapters-{task}", {**cfg, "per_class": per_class, "size": size}, encoder,
+                            suffix=".json")
+
+    def build():
+        enc = add_adapters(copy.deepcopy(encoder), size=size, seed=seed)  # identity at the start
+        clf = SequenceClassifier(enc, classes, pooling=cfg["pooling"], dropout=cfg["dropout"], seed=seed)
+        freeze_for_adapters(clf)  # adapters, LayerNorms and head only
+        start = time.perf_counter()
+        if cfg["head_init"] == "probe":
+            init_head_from_probe(clf, tokenizer, texts, labels, max_len=cfg["max_len"])
+        history = fine_tune(clf, tokenizer, texts, labels, epochs=cfg["epochs"], batch_size=cfg["batch_size"],
+                            lr=cfg["lr"], warmup=cfg["warmup"], weight_decay=cfg["weight_decay"],
+                            max_len=cfg["max_len"], seed=seed)
+        seconds = time.perf_counter() - start
+        pred = predict(clf, tokenizer, test["text"].tolist(), max_len=cfg["max_len"])
+        return {"rows": rows.tolist(), "pred": list(pred), "steps": len(history), "train_seconds": seconds,
+                "seconds_per_step": float(history["seconds"].iloc[-1]) / len(history),
+                "trainable": trainable_parameters(clf)["trainable"]}
+
+    def load(path):
+        run = json.loads(path.read_text())
+        if len(run["pred"]) != len(test) or run["rows"] != rows.tolist():
+            raise cache.CorruptEntry("its predictions or rows do not match this task's data")
+        return run
+
+    run, cached = cache.load_or_build(path, load, build, lambda run, tmp: tmp.write_text(json.dumps(run)))
+    scores = classification_scores(test["label"].tolist(), run["pred"], classes)
+    return {**run, "macro_f1": scores["macro_f1"], "accuracy": scores["accuracy"], "cached": cached}

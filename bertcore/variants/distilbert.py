@@ -4,21 +4,26 @@ Simplifies: DistilBERT (Sanh et al., 2019) distils during pre-training with MLM 
 targets + hidden-state cosine; here we distil a *fine-tuned* teacher on one task with
 soft targets (temperature) + hard labels + a cosine loss on the last hidden states. The
 teacher runs once, in eval mode, and its outputs are stored, so each student step costs
-only the student's forward and backward pass.
+only the student's forward and backward pass. ``cached_distil`` runs ``distil`` for several
+seeds and keeps each run's history and test predictions on disk.
 """
 from __future__ import annotations
 
+import copy
+import hashlib
+import json
+import time
 from collections.abc import Sequence
 
 import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from bertcore._checks import check_texts
+from bertcore._checks import check_int, check_texts
 from bertcore.config import BertConfig
 from bertcore.encoder import BertModel
 from bertcore.training.batching import bucket_batches, collate, encode_ids
-from bertcore.training.finetune import SequenceClassifier, _label_ids
+from bertcore.training.finetune import SequenceClassifier, _label_ids, init_head_from_probe, predict
 from bertcore.training.loop import train_loop
 
 
@@ -125,3 +130,73 @@ def distil(student: SequenceClassifier, tokenizer, texts: Sequence[str], labels:
 
     return pd.DataFrame(train_loop(student, step_loss, [len(r) for r in ids], epochs=epochs, batch_size=batch_size,
                                    lr=lr, warmup=warmup, weight_decay=weight_decay, seed=seed))
+
+
+def cached_distil(student: SequenceClassifier, teacher: SequenceClassifier, tokenizer, texts: Sequence[str],
+                  labels: Sequence[str], test_texts: Sequence[str], *, seeds: Sequence[int] = (0, 1, 2),
+                  temperature: float = 2.0, alpha: float = 0.5, beta: float = 1.0, epochs: int = 3,
+                  batch_size: int = 16, lr: float = 1e-4, warmup: float = 0.1, weight_decay: float = 0.01,
+                  max_len: int = 64, probe_head: bool = True) -> list[dict]:
+    """``distil`` a copy of ``student`` once per seed, cached; one dict per seed, in order.
+
+    Example: ``runs = cached_distil(student, teacher, tok, x, y, x_test, seeds=(0, 1, 2))``.
+    Each dict: seed, history (DataFrame, as ``distil`` returns it), test_predictions (label
+    names), train_seconds, seconds_per_step, cached. ``student`` is never changed. Every seed
+    starts from the same point: ``student`` with, if ``probe_head``, its head fitted as a linear
+    probe on its frozen features (``init_head_from_probe``). The probe and the teacher's pass over
+    ``texts`` run once, and only when a seed is missing from the cache (``bertcore.support.cache``),
+    whose key holds every setting, the texts, the teacher's and the student's weights (and which
+    of the student's weights are frozen).
+    ``alpha=0, beta=0`` is the no-teacher control.
+    """
+    from bertcore.support import cache
+
+    if not isinstance(student, SequenceClassifier) or not isinstance(teacher, SequenceClassifier):
+        raise TypeError("student and teacher must be SequenceClassifiers")
+    seeds = list(seeds)
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be a non-empty list of different ints, got {seeds}")
+    for seed in seeds:
+        check_int("seed", seed, low=0)
+    texts, test_texts = check_texts(texts), check_texts(test_texts, name="test_texts")
+    if not isinstance(probe_head, bool):
+        raise TypeError("probe_head must be True or False")
+    settings = dict(temperature=temperature, alpha=alpha, beta=beta, epochs=epochs, batch_size=batch_size,
+                    lr=lr, warmup=warmup, weight_decay=weight_decay, max_len=max_len)
+    data = hashlib.sha256(json.dumps([texts, [str(y) for y in labels], test_texts]).encode()).hexdigest()[:16]
+    frozen = [name for name, p in student.named_parameters() if not p.requires_grad]  # trained as they are
+    key = {**settings, "data": data, "teacher": cache.weights_fingerprint(teacher), "probe_head": probe_head,
+           "student": cache.weights_fingerprint(student), "frozen": frozen}
+    targets: list = []  # the teacher's outputs on the texts, computed at most once
+    origin: list = []  # the starting point shared by every seed, built at most once
+
+    def build(seed):
+        if not targets and alpha == 0 and beta == 0:  # the control never reads the teacher
+            targets.extend([torch.zeros(len(texts), len(teacher.labels)), None])
+        elif not targets:
+            targets.extend(teacher_outputs(teacher, tokenizer, texts, max_len=max_len))
+        if not origin:
+            origin.append(copy.deepcopy(student))
+            if probe_head:
+                init_head_from_probe(origin[0], tokenizer, texts, labels, max_len=max_len)
+        model = copy.deepcopy(origin[0])
+        start = time.perf_counter()
+        history = distil(model, tokenizer, texts, labels, *targets, seed=seed, **settings)
+        seconds = time.perf_counter() - start
+        return {"seed": seed, "history": history.to_dict("list"), "train_seconds": seconds,
+                "seconds_per_step": float(history["seconds"].iloc[-1]) / len(history),
+                "test_predictions": predict(model, tokenizer, test_texts, max_len=max_len)}
+
+    def load(path):
+        out = json.loads(path.read_text())
+        if len(out["test_predictions"]) != len(test_texts):
+            raise cache.CorruptEntry("its predictions do not match the test texts")
+        return out
+
+    runs = []
+    for seed in seeds:
+        path = cache.entry_path("distil", {**key, "seed": seed}, suffix=".json")
+        out, cached = cache.load_or_build(path, load, lambda seed=seed: build(seed),
+                                          lambda out, tmp: tmp.write_text(json.dumps(out)))
+        runs.append({**out, "history": pd.DataFrame(out["history"]), "cached": cached})
+    return runs

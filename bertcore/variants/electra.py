@@ -8,9 +8,14 @@ at equal steps the only difference is the objective (Clark et al., 2020).
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -162,6 +167,60 @@ def pretrain_small(input_ids: torch.Tensor, attention_mask: torch.Tensor, *, obj
                          callback=None if callback is None else lambda step: callback(step, trained.eval()),
                          callback_every=callback_every)
     return trained.eval(), history
+
+
+def cached_pretrain_small(input_ids: torch.Tensor, attention_mask: torch.Tensor, *, objective: str,
+                          config: BertConfig, mask_token_id: int, special_ids: Sequence[int], steps: int = 200,
+                          batch_size: int = 32, lr: float = 5e-4, generator_config: BertConfig | None = None,
+                          rtd_weight: float = 50.0, seed: int = 0):
+    """``pretrain_small`` once, then from disk; return ``(model, history, info)``.
+
+    Example: ``m, hist, info = cached_pretrain_small(ids, att, objective='electra', config=cfg, ...)``.
+    The key (``bertcore.support.cache``) holds every setting, both configurations and the
+    training tensors. ``history`` is a DataFrame; info: train_seconds, cached (bool), path.
+    """
+    from bertcore.support import cache
+
+    if not isinstance(input_ids, torch.Tensor) or not isinstance(attention_mask, torch.Tensor):
+        raise TypeError("input_ids and attention_mask must be torch tensors of shape (N, T)")
+    settings = dict(objective=objective, mask_token_id=mask_token_id, special_ids=list(special_ids), steps=steps,
+                    batch_size=batch_size, lr=lr, rtd_weight=rtd_weight, seed=seed)
+    data = hashlib.sha256()
+    for t in (input_ids, attention_mask):
+        data.update(str(tuple(t.shape)).encode())
+        data.update(t.to(torch.int64).contiguous().numpy().tobytes())
+    key = {**settings, "config": config.to_dict(), "data": data.hexdigest()[:16],
+           "generator_config": None if generator_config is None else generator_config.to_dict()}
+    path = cache.entry_path("electra-small", key)
+
+    def fresh():
+        if objective == "mlm":
+            return MaskedLM(config)
+        return Discriminator(config)
+
+    def build():
+        start = time.perf_counter()
+        model, history = pretrain_small(input_ids, attention_mask, config=config, generator_config=generator_config,
+                                        **settings)
+        return model, pd.DataFrame(history), time.perf_counter() - start
+
+    def save(result, folder: Path):
+        model, history, seconds = result
+        torch.save(model.state_dict(), folder / "model.pt")
+        history.to_csv(folder / "history.csv", index=False)
+        (folder / "meta.json").write_text(json.dumps({"train_seconds": seconds, "rows": len(history)}))
+
+    def load(folder: Path):
+        meta = json.loads((folder / "meta.json").read_text())
+        model = fresh()
+        model.load_state_dict(torch.load(folder / "model.pt", weights_only=True))
+        history = pd.read_csv(folder / "history.csv")
+        if len(history) != meta["rows"]:  # a truncated csv still parses
+            raise cache.CorruptEntry("history.csv has fewer rows than meta.json records")
+        return model.eval(), history, meta["train_seconds"]
+
+    (model, history, seconds), cached = cache.load_or_build(path, load, build, save, folder=True)
+    return model, history, {"train_seconds": seconds, "cached": cached, "path": path}
 
 
 @torch.no_grad()
