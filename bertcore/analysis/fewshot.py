@@ -44,31 +44,53 @@ def few_shot_fine_tune(encoder, tokenizer, task: str = "topics", per_class: int 
     seconds_per_step, cached) is cached under the settings and the encoder's weights
     (``bertcore.support.cache``), so a warm run neither trains nor predicts.
     """
-    from bertcore.analysis.metrics import classification_scores
-    from bertcore.support import cache
-    from bertcore.support.finetuned_models import FINE_TUNE_DEFAULTS, TASKS
-    from bertcore.training.finetune import SequenceClassifier, fine_tune, init_head_from_probe, predict
+    from bertcore.support.finetuned_models import FINE_TUNE_DEFAULTS
+    from bertcore.training.finetune import SequenceClassifier
 
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {sorted(TASKS)}, got {task!r}")
     unknown = set(settings) - set(FINE_TUNE_DEFAULTS)
     if unknown:
         raise ValueError(f"unknown settings {sorted(unknown)}; allowed: {sorted(FINE_TUNE_DEFAULTS)}")
     if not hasattr(encoder, "config"):
         raise TypeError("encoder must be a BertModel (Hugging Face or bertcore)")
-    cfg = {**FINE_TUNE_DEFAULTS, **settings, "seed": seed}
-    train, test = TASKS[task]("train"), TASKS[task]("test")
-    rows = sample_per_class(train["label"], per_class, seed=seed)  # validates per_class and seed
-    texts, labels = train["text"].iloc[rows].tolist(), train["label"].iloc[rows].tolist()
-    classes = sorted(train["label"].unique())
-    path = cache.entry_path(f"fewshot-{task}", {**cfg, "per_class": per_class}, encoder, suffix=".json")
 
-    def build():
+    def classifier(cfg, classes):
         clf = SequenceClassifier(copy.deepcopy(encoder), classes, pooling=cfg["pooling"],
                                  dropout=cfg["dropout"], seed=seed)
         if cfg["freeze_embeddings"]:
             for p in clf.encoder.embeddings.parameters():
                 p.requires_grad_(False)
+        return clf
+
+    return cached_few_shot_run("fewshot", classifier, encoder, tokenizer, task, per_class, seed, settings)
+
+
+def cached_few_shot_run(kind: str, classifier, encoder, tokenizer, task: str, per_class: int, seed: int,
+                        settings: dict, key: dict | None = None, report=None) -> dict:
+    """Train ``classifier(cfg, classes)`` on one few-shot draw with chapter 5's recipe, score it; cached.
+
+    The one loop behind ``few_shot_fine_tune`` and ``bertcore.variants.adapters.few_shot_adapters``:
+    draw ``per_class`` examples (``sample_per_class(seed)``), start the head from a probe (if
+    ``head_init`` says so), ``fine_tune``, predict the test split. The cache entry
+    ``<kind>-<task>`` is keyed on the settings, ``per_class``, ``key`` and ``encoder``'s weights;
+    ``report(clf)`` adds entries to the stored result.
+    """
+    from bertcore.analysis.metrics import classification_scores
+    from bertcore.support import cache
+    from bertcore.support.finetuned_models import FINE_TUNE_DEFAULTS, TASKS
+    from bertcore.training.finetune import fine_tune, init_head_from_probe, predict
+
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {sorted(TASKS)}, got {task!r}")
+    cfg = {**FINE_TUNE_DEFAULTS, **settings, "seed": seed}
+    train, test = TASKS[task]("train"), TASKS[task]("test")
+    rows = sample_per_class(train["label"], per_class, seed=seed)  # validates per_class and seed
+    texts, labels = train["text"].iloc[rows].tolist(), train["label"].iloc[rows].tolist()
+    classes = sorted(train["label"].unique())
+    path = cache.entry_path(f"{kind}-{task}", {**cfg, "per_class": per_class, **(key or {})}, encoder,
+                            suffix=".json")
+
+    def build():
+        clf = classifier(cfg, classes)
         start = time.perf_counter()
         if cfg["head_init"] == "probe":
             init_head_from_probe(clf, tokenizer, texts, labels, max_len=cfg["max_len"])
@@ -79,7 +101,7 @@ def few_shot_fine_tune(encoder, tokenizer, task: str = "topics", per_class: int 
         steps_seconds = float(history["seconds"].iloc[-1])  # the training loop alone, without the probe
         pred = predict(clf, tokenizer, test["text"].tolist(), max_len=cfg["max_len"])
         return {"rows": rows.tolist(), "pred": list(pred), "steps": len(history), "train_seconds": seconds,
-                "seconds_per_step": steps_seconds / len(history)}
+                "seconds_per_step": steps_seconds / len(history), **(report(clf) if report else {})}
 
     def load(path):
         run = json.loads(path.read_text())

@@ -10,8 +10,6 @@ residual sum and LayerNorm); no adapter fusion, no per-task adapter switching. W
 from __future__ import annotations
 
 import copy
-import json
-import time
 
 import torch
 from torch import nn
@@ -113,53 +111,26 @@ def few_shot_adapters(encoder: BertModel, tokenizer, task: str = "topics", per_c
     seconds_per_step, trainable, cached. ``seed`` draws the examples and seeds the adapters,
     dropout and batch order; the cache key holds the settings and ``encoder``'s weights.
     """
-    from bertcore.analysis.fewshot import sample_per_class
-    from bertcore.analysis.metrics import classification_scores
-    from bertcore.support import cache
-    from bertcore.support.finetuned_models import FINE_TUNE_DEFAULTS, TASKS
-    from bertcore.training.finetune import SequenceClassifier, fine_tune, init_head_from_probe, predict
+    from bertcore.analysis.fewshot import cached_few_shot_run
+    from bertcore.support.finetuned_models import FINE_TUNE_DEFAULTS
+    from bertcore.training.finetune import SequenceClassifier
 
     if not isinstance(encoder, BertModel):
         raise TypeError("encoder must be a bertcore.BertModel (adapters rewire its layers): convert a "
                         "Hugging Face model with bertcore.BertModel.from_pretrained(hf_model)")
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {sorted(TASKS)}, got {task!r}")
     unknown = set(settings) - set(FINE_TUNE_DEFAULTS) - {"seed"}
     if unknown or "seed" in settings:
         raise ValueError(f"unknown settings {sorted(unknown | ({'seed'} & set(settings)))}; allowed: "
                          f"{sorted(set(FINE_TUNE_DEFAULTS) - {'seed'})} (pass seed as its own argument)")
     if not isinstance(size, int) or isinstance(size, bool) or size < 1:
         raise ValueError(f"size must be a positive int (the adapter bottleneck), got {size!r}")
-    cfg = {**FINE_TUNE_DEFAULTS, **settings, "seed": seed}
-    train, test = TASKS[task]("train"), TASKS[task]("test")
-    rows = sample_per_class(train["label"], per_class, seed=seed)  # validates per_class and seed
-    texts, labels = train["text"].iloc[rows].tolist(), train["label"].iloc[rows].tolist()
-    classes = sorted(train["label"].unique())
-    path = cache.entry_path(f"adapters-{task}", {**cfg, "per_class": per_class, "size": size}, encoder,
-                            suffix=".json")
 
-    def build():
+    def classifier(cfg, classes):
         enc = add_adapters(copy.deepcopy(encoder), size=size, seed=seed)  # identity at the start
         clf = SequenceClassifier(enc, classes, pooling=cfg["pooling"], dropout=cfg["dropout"], seed=seed)
         freeze_for_adapters(clf)  # adapters, LayerNorms and head only
-        start = time.perf_counter()
-        if cfg["head_init"] == "probe":
-            init_head_from_probe(clf, tokenizer, texts, labels, max_len=cfg["max_len"])
-        history = fine_tune(clf, tokenizer, texts, labels, epochs=cfg["epochs"], batch_size=cfg["batch_size"],
-                            lr=cfg["lr"], warmup=cfg["warmup"], weight_decay=cfg["weight_decay"],
-                            max_len=cfg["max_len"], seed=seed)
-        seconds = time.perf_counter() - start
-        pred = predict(clf, tokenizer, test["text"].tolist(), max_len=cfg["max_len"])
-        return {"rows": rows.tolist(), "pred": list(pred), "steps": len(history), "train_seconds": seconds,
-                "seconds_per_step": float(history["seconds"].iloc[-1]) / len(history),
-                "trainable": trainable_parameters(clf)["trainable"]}
+        return clf
 
-    def load(path):
-        run = json.loads(path.read_text())
-        if len(run["pred"]) != len(test) or run["rows"] != rows.tolist():
-            raise cache.CorruptEntry("its predictions or rows do not match this task's data")
-        return run
-
-    run, cached = cache.load_or_build(path, load, build, lambda run, tmp: tmp.write_text(json.dumps(run)))
-    scores = classification_scores(test["label"].tolist(), run["pred"], classes)
-    return {**run, "macro_f1": scores["macro_f1"], "accuracy": scores["accuracy"], "cached": cached}
+    return cached_few_shot_run("adapters", classifier, encoder, tokenizer, task, per_class, seed, settings,
+                               key={"size": size},
+                               report=lambda clf: {"trainable": trainable_parameters(clf)["trainable"]})
