@@ -17,6 +17,18 @@ def pretrained():
 
 
 @pytest.fixture(scope="module")
+def tiny(pretrained):
+    """The real tokenizer with a tiny randomly initialised bertcore encoder (seeded, fast to train);
+    one per test module, so a module that trains it cannot change another's."""
+    import torch
+
+    import bertcore
+
+    torch.manual_seed(0)
+    return pretrained[0], bertcore.BertModel(bertcore.BertConfig.tiny()).eval()
+
+
+@pytest.fixture(scope="module")
 def one_thread():
     """Tiny models are fastest on one thread, and a shared CPU makes extra threads wait."""
     import torch

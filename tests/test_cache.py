@@ -36,13 +36,6 @@ def unwritable(tmp_path, monkeypatch):
     return tmp_path / "a-file" / "cache"
 
 
-@pytest.fixture(scope="module")
-def tiny(pretrained):
-    """The real tokenizer with a tiny bertcore encoder (seeded)."""
-    torch.manual_seed(0)
-    return pretrained[0], bc.BertModel(bc.BertConfig.tiny()).eval()
-
-
 def _truncate(path, keep=0.5):
     size = path.stat().st_size
     with open(path, "r+b") as f:

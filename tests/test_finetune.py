@@ -30,14 +30,6 @@ LABELS = ["pos", "neg", "pos", "pos", "neg", "pos", "neg", "pos"]
 pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
 
 
-@pytest.fixture(scope="module")
-def tiny(pretrained):
-    """The real tokenizer with a tiny randomly initialised bertcore encoder (fast to train)."""
-    tok, _ = pretrained
-    torch.manual_seed(0)
-    return tok, bc.BertModel(bc.BertConfig.tiny()).eval()
-
-
 # ---- batching -----------------------------------------------------------------------------
 
 def test_encode_matches_tokenizer_truncation(pretrained):

@@ -22,13 +22,6 @@ LABELS = ["pos", "neg", "neu", "neg"]
 pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
 
 
-@pytest.fixture(scope="module")
-def tiny(pretrained):
-    tok, _ = pretrained
-    torch.manual_seed(0)
-    return tok, bc.BertModel(bc.BertConfig.tiny()).eval()
-
-
 def test_encode_truncated_head_is_the_tokenizer_and_head_tail_keeps_both_ends(pretrained):
     tok, _ = pretrained
     long = " ".join(f"w{i}" for i in range(300))
