@@ -138,11 +138,12 @@ def test_head_from_probe_predicts_like_the_sklearn_probe(tiny, pooling, names):
     tok, enc = tiny
     labels = [names[i % len(names)] for i in range(len(TEXTS))]
     clf = SequenceClassifier(enc, names, pooling=pooling).eval()  # not sklearn's sorted order
-    probe = init_head_from_probe(clf, tok, TEXTS, labels, max_len=16)
+    init_head_from_probe(clf, tok, TEXTS, labels, max_len=16)
     batch = collate(encode_ids(tok, TEXTS, 16), tok.pad_token_id)
     with torch.no_grad():
         feats = clf.pool(enc(**batch), batch["attention_mask"]).numpy()
         probs = clf(**batch).softmax(-1).numpy()
+    probe = logistic_regression().fit(feats, labels)  # the reference, fitted here
     ref = probe.predict_proba(feats)  # columns in sklearn's sorted class order
     np.testing.assert_allclose(probs, ref[:, [list(probe.classes_).index(n) for n in names]], atol=1e-5)
     with pytest.raises(ValueError, match="not among"):

@@ -50,6 +50,28 @@ def test_trainer_follows_our_schedule_and_is_seeded(tiny_folder, tmp_path, monke
     assert not np.allclose(plain["test_proba"], weighted["test_proba"], atol=1e-4)
 
 
+def test_trainer_probe_head_is_the_sklearn_probe_on_pooler_features(tiny_folder):
+    import torch
+    from transformers import AutoTokenizer, BertModel
+
+    from bertcore.analysis.baselines import logistic_regression
+    from bertcore.training.hf_trainer import train_with_trainer
+
+    frozen = {**RECIPE, "lr": 0.0}  # no step moves a weight: the head stays where the probe put it
+    out = train_with_trainer(str(tiny_folder), TRAIN, TEST, head_init="probe", **frozen)
+    tok, enc = AutoTokenizer.from_pretrained(tiny_folder), BertModel.from_pretrained(tiny_folder).eval()
+
+    def pooled(frame):  # the classifier's input: the pooler output of the frozen encoder
+        with torch.no_grad():
+            return enc(**tok(frame["text"].tolist(), truncation=True, max_length=RECIPE["max_len"], padding=True,
+                             return_tensors="pt")).pooler_output.numpy()  # (N, H)
+
+    probe = logistic_regression().fit(pooled(TRAIN), TRAIN["label"])  # classes sorted: neg, pos = out's labels
+    np.testing.assert_allclose(out["test_proba"], probe.predict_proba(pooled(TEST)), atol=1e-4)
+    with pytest.raises(ValueError, match="head_init"):
+        train_with_trainer(str(tiny_folder), TRAIN, TEST, head_init="zeros", **RECIPE)
+
+
 def test_trainer_fine_tuned_caches_and_validates(tiny_folder, tmp_path, monkeypatch):
     import bertcore.training.hf_trainer as hf
 
@@ -60,6 +82,11 @@ def test_trainer_fine_tuned_caches_and_validates(tiny_folder, tmp_path, monkeypa
     first = hf.trainer_fine_tuned("reviews", **kw)
     weighted = hf.trainer_fine_tuned("reviews", **{**kw, "class_weight": "balanced"})
     assert weighted["path"] != first["path"] and weighted["settings"]["class_weight"] == "balanced"
+    # the library's random head is the default, and naming it keeps the same cache entry
+    assert first["settings"]["head_init"] == "random"
+    assert hf.trainer_fine_tuned("reviews", head_init="random", **kw)["cached"]
+    with pytest.raises(ValueError, match="head_init"):
+        hf.trainer_fine_tuned("reviews", head_init="mean", **kw)
     with pytest.raises(ValueError, match="class_weight"):
         hf.train_with_trainer(str(tiny_folder), TRAIN, TEST, **{**kw, "class_weight": "inverse"})
     monkeypatch.setattr(hf, "train_with_trainer", lambda *a, **k: pytest.fail("should load, not train"))
@@ -67,7 +94,10 @@ def test_trainer_fine_tuned_caches_and_validates(tiny_folder, tmp_path, monkeypa
     assert not first["cached"] and second["cached"] and first["path"] == second["path"]
     np.testing.assert_array_equal(first["test_proba"], second["test_proba"])
     assert second["history"].equals(first["history"]) and second["settings"]["freeze_embeddings"] is True
-    with pytest.raises(ValueError, match="unknown settings"):
+    assert hf.trainer_fine_tuned("reviews", pooling="pooler", **kw)["cached"]  # the library's head: same entry
+    with pytest.raises(ValueError, match="pooler"):
         hf.trainer_fine_tuned("reviews", pooling="mean")
+    with pytest.raises(ValueError, match="unknown settings"):
+        hf.trainer_fine_tuned("reviews", dropout=0.2)
     with pytest.raises(ValueError, match="task"):
         hf.trainer_fine_tuned("ner")

@@ -35,8 +35,9 @@ FINE_TUNE_DEFAULTS = dict(max_len=64, epochs=3, lr=5e-5, batch_size=8, warmup=0.
                           pooling="mean", dropout=0.1, seed=0, freeze_embeddings=True, head_init="probe")
 # added after the first models were cached: in the cache key only when not at their default
 EXTRA_DEFAULTS = dict(truncation="head", class_weight=None)
-# chapter 5's sentiment runs: the defaults scaled to its CPU budget, with the baselines' class weighting
-SENTIMENT_SETTINGS = dict(epochs=1, batch_size=16, class_weight="balanced")
+# chapter 5's sentiment runs: the defaults scaled to its CPU budget, with the baselines' class weighting and
+# the seed's head, the [CLS] pooler (also the head of AutoModelForSequenceClassification, so Trainer can match it)
+SENTIMENT_SETTINGS = dict(pooling="pooler", epochs=1, batch_size=16, class_weight="balanced")
 HEAD_INITS = ("random", "probe")  # probe: start the head from a logistic regression on frozen features
 
 

@@ -106,18 +106,32 @@ class SequenceClassifier(nn.Module):
         return self.head(self.dropout(self.pool(out, attention_mask)))  # (B, C)
 
 
+def probe_weights(features: np.ndarray, labels: Sequence[str], classes: Sequence[str], *,
+                  C: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """A linear head ``(weight (C, H), bias (C,))`` in ``classes`` order, fitted as a class-balanced
+    logistic regression on frozen features (N, H), e.g. ``probe_weights(feats, y, ['neg', 'pos'])``."""
+    from bertcore.analysis.baselines import logistic_regression
+
+    probe = logistic_regression(C=C).fit(features, list(labels))
+    if len(probe.classes_) != len(classes):
+        raise ValueError("every class needs at least one example to fit the probe")
+    coef, intercept = probe.coef_, probe.intercept_  # (C, H), (C,)
+    if coef.shape[0] == 1:  # two classes: sklearn keeps one row, the logit of classes_[1]
+        coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
+    order = [list(probe.classes_).index(name) for name in classes]  # sklearn sorts the classes
+    return coef[order], intercept[order]
+
+
 @torch.no_grad()
 def init_head_from_probe(model: SequenceClassifier, tokenizer, texts: Sequence[str], labels: Sequence[str], *,
                          max_len: int = 128, C: float = 1.0, batch_size: int = 64, truncation: str = "head"):
     """Set the head to a logistic regression fitted on frozen pooled features ("linear probe, then fine-tune").
 
-    Example: ``init_head_from_probe(clf, tok, texts, labels)``; returns the fitted probe.
+    Example: ``init_head_from_probe(clf, tok, texts, labels)``; returns ``(weight, bias)``.
     Starting from a trained head instead of a random one means the first gradients that
     reach the encoder are informative rather than noise (Kumar et al., 2022). The probe is
-    class-balanced (``bertcore.analysis.baselines.logistic_regression``).
+    class-balanced (``probe_weights``).
     """
-    from bertcore.analysis.baselines import logistic_regression
-
     if not isinstance(model, SequenceClassifier):
         raise TypeError("model must be a SequenceClassifier")
     texts = check_texts(texts)
@@ -130,16 +144,10 @@ def init_head_from_probe(model: SequenceClassifier, tokenizer, texts: Sequence[s
         inputs = collate([ids[i] for i in batch], tokenizer.pad_token_id)
         feats[batch] = model.pool(model.encoder(**inputs), inputs["attention_mask"]).numpy()  # (B, H)
     model.train(was_training)
-    probe = logistic_regression(C=C).fit(feats, list(labels))
-    if len(probe.classes_) != len(model.labels):
-        raise ValueError("every class needs at least one example to fit the probe")
-    coef, intercept = probe.coef_, probe.intercept_  # (C, H), (C,)
-    if coef.shape[0] == 1:  # two classes: sklearn keeps one row, the logit of classes_[1]
-        coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
-    order = [list(probe.classes_).index(name) for name in model.labels]  # sklearn sorts the classes
-    model.head.weight.copy_(torch.as_tensor(coef[order], dtype=model.head.weight.dtype))
-    model.head.bias.copy_(torch.as_tensor(intercept[order], dtype=model.head.bias.dtype))
-    return probe
+    weight, bias = probe_weights(feats, labels, model.labels, C=C)
+    model.head.weight.copy_(torch.as_tensor(weight, dtype=model.head.weight.dtype))
+    model.head.bias.copy_(torch.as_tensor(bias, dtype=model.head.bias.dtype))
+    return weight, bias
 
 
 def _check_class_weight(class_weight) -> None:

@@ -4,9 +4,10 @@ The same fine-tune as ``bertcore.support.finetuned_models.fine_tuned``, written 
 Hugging Face documentation writes it, so the two can be set side by side. It reads the same
 packaged weights (``bertcore.support.loading.model_name_or_path``: offline, no hub) and takes
 the same settings (lr, epochs, batch size, warm-up, weight decay, max_len, seed, frozen
-embeddings). What differs is the library's default head: a fresh linear layer on the
-``[CLS]`` pooler output (tanh of a dense layer) instead of our mean pooling with a head started
-from a linear probe, and a random batch order instead of length buckets.
+embeddings, class weights). The library's head reads the ``[CLS]`` pooler output (tanh of a
+dense layer) where ours mean-pools; it starts random (the library's default) or, with
+``head_init="probe"``, from a linear probe on those pooler features, as ours does. Batches come
+in random order instead of length buckets.
 
 Simplifies: single-text classification; CPU only (``use_cpu``), no checkpoints (a temporary
 output folder, removed afterwards), no logging services (``report_to="none"``); the cache
@@ -28,13 +29,14 @@ from bertcore.support.data import load_reviews, load_topics
 
 TASKS = {"reviews": load_reviews, "topics": load_topics}
 TRAINER_SETTINGS = ("max_len", "epochs", "lr", "batch_size", "warmup", "weight_decay", "seed", "freeze_embeddings",
-                    "class_weight")
+                    "class_weight", "head_init")
+TRAINER_HEAD_INITS = ("random", "probe")  # random: the library's default; probe: as bertcore's fine_tuned
 
 
 def train_with_trainer(source: str, train: pd.DataFrame, test: pd.DataFrame, *, max_len: int, epochs: int,
                        lr: float, batch_size: int, warmup: float, weight_decay: float, seed: int,
                        freeze_embeddings: bool = True, class_weight: str | None = None,
-                       progress: bool = False) -> dict:
+                       head_init: str = "random", progress: bool = False) -> dict:
     """Fine-tune ``source`` on ``train`` (columns text, label) with ``Trainer``; score ``test``.
 
     Example: ``train_with_trainer(bc.model_name_or_path(), train, test, max_len=64, epochs=1,
@@ -42,6 +44,8 @@ def train_with_trainer(source: str, train: pd.DataFrame, test: pd.DataFrame, *, 
     Returns labels, test_proba (N, C), history (one row per step: step, loss, lr) and train_seconds.
     ``class_weight="balanced"`` weights the loss as ``fine_tune`` does, through the documented
     way to change Trainer's loss: a subclass that overrides ``compute_loss``.
+    ``head_init="probe"`` sets the new classifier to a class-balanced logistic regression on the
+    frozen pooler features of ``train`` (``bertcore.training.finetune.probe_weights``).
     """
     from transformers import (
         AutoModelForSequenceClassification,
@@ -53,10 +57,12 @@ def train_with_trainer(source: str, train: pd.DataFrame, test: pd.DataFrame, *, 
     )
 
     from bertcore.support.loading import _quiet
-    from bertcore.training.finetune import CLASS_WEIGHTS, class_weights
+    from bertcore.training.finetune import CLASS_WEIGHTS, class_weights, probe_weights
 
     if class_weight not in CLASS_WEIGHTS:
         raise ValueError(f"class_weight must be one of {CLASS_WEIGHTS}, got {class_weight!r}")
+    if head_init not in TRAINER_HEAD_INITS:
+        raise ValueError(f"head_init must be one of {TRAINER_HEAD_INITS}, got {head_init!r}")
     labels = sorted(train["label"].unique())
     weight = class_weights(train["label"].tolist(), labels) if class_weight == "balanced" else None  # (C,)
     tokenizer = AutoTokenizer.from_pretrained(source)
@@ -80,7 +86,22 @@ def train_with_trainer(source: str, train: pd.DataFrame, test: pd.DataFrame, *, 
         if freeze_embeddings:
             for p in model.base_model.embeddings.parameters():
                 p.requires_grad_(False)
+        if head_init == "probe":
+            probe_head(model)
         return model
+
+    @torch.no_grad()
+    def probe_head(model):  # the classifier's input is the pooler output (dropout is off in eval)
+        model.eval()
+        texts = train["text"].tolist()
+        feats = np.concatenate([
+            model.base_model(**tokenizer(texts[i:i + 64], truncation=True, max_length=max_len, padding=True,
+                                         return_tensors="pt")).pooler_output.numpy()  # (B, H)
+            for i in range(0, len(texts), 64)])
+        weight, bias = probe_weights(feats, train["label"].tolist(), labels)
+        model.classifier.weight.copy_(torch.as_tensor(weight, dtype=model.classifier.weight.dtype))
+        model.classifier.bias.copy_(torch.as_tensor(bias, dtype=model.classifier.bias.dtype))
+        model.train()
 
     out_dir = tempfile.mkdtemp(prefix="bertcore-trainer-")  # never inside the repository
     try:
@@ -109,7 +130,9 @@ def train_with_trainer(source: str, train: pd.DataFrame, test: pd.DataFrame, *, 
 def trainer_fine_tuned(task: str = "reviews", *, encoder=None, progress: bool = False, **settings) -> dict:
     """``Trainer``'s fine-tune of the book's model on ``task``, cached, e.g. ``trainer_fine_tuned('reviews')``.
 
-    Settings (``TRAINER_SETTINGS``) default to ``FINE_TUNE_DEFAULTS`` and ``EXTRA_DEFAULTS``. ``encoder`` (default
+    Settings (``TRAINER_SETTINGS``) default to ``FINE_TUNE_DEFAULTS`` and ``EXTRA_DEFAULTS``, except
+    ``head_init``, which defaults to the library's random head; ``pooling`` may be given, as "pooler"
+    only (the library's head), so that ``SENTIMENT_SETTINGS`` pass through. ``encoder`` (default
     ``load_pretrained()``) only keys the cache on the weights; training reads them from
     ``model_name_or_path()``. Returns a dict: task, settings, labels, test_proba (N, C),
     history (DataFrame), train_seconds, cached (bool), path.
@@ -119,14 +142,21 @@ def trainer_fine_tuned(task: str = "reviews", *, encoder=None, progress: bool = 
 
     if task not in TASKS:
         raise ValueError(f"task must be one of {sorted(TASKS)}, got {task!r}")
+    if settings.pop("pooling", "pooler") != "pooler":  # accepted so that bertcore's settings can be passed as they are
+        raise ValueError("AutoModelForSequenceClassification's head reads the [CLS] pooler: pooling must be "
+                         "'pooler' (use bertcore's fine_tuned for mean pooling)")
     unknown = set(settings) - set(TRAINER_SETTINGS)
     if unknown:
         raise ValueError(f"unknown settings {sorted(unknown)}; allowed: {sorted(TRAINER_SETTINGS)}")
-    defaults = {**FINE_TUNE_DEFAULTS, **EXTRA_DEFAULTS}
+    defaults = {**FINE_TUNE_DEFAULTS, **EXTRA_DEFAULTS, "head_init": "random"}
     cfg = {**{k: defaults[k] for k in TRAINER_SETTINGS}, **settings}
+    if cfg["head_init"] not in TRAINER_HEAD_INITS:
+        raise ValueError(f"head_init must be one of {TRAINER_HEAD_INITS}, got {cfg['head_init']!r}")
     if encoder is None:
         _, encoder = load_pretrained()
-    path = cache.entry_path(f"trainer-{task}", cfg, encoder)
+    # head_init came later: in the key only when not the default, so earlier entries keep theirs
+    key = {k: v for k, v in cfg.items() if k != "head_init" or v != "random"}
+    path = cache.entry_path(f"trainer-{task}", key, encoder)
     test = TASKS[task]("test")
 
     def load(path):
