@@ -54,6 +54,7 @@ def train_with_trainer(source: str, train: pd.DataFrame, test: pd.DataFrame, *, 
         PrinterCallback,
         Trainer,
         TrainingArguments,
+        set_seed,
     )
 
     from bertcore.support.loading import _quiet
@@ -78,7 +79,7 @@ def train_with_trainer(source: str, train: pd.DataFrame, test: pd.DataFrame, *, 
         ids = tokenizer(frame["text"].tolist(), truncation=True, max_length=max_len)["input_ids"]
         return [{"input_ids": row, "labels": labels.index(y)} for row, y in zip(ids, frame["label"], strict=True)]
 
-    def model_init():  # Trainer seeds the global generators with args.seed before calling this
+    def new_model():
         with _quiet():  # the one expected warning: the classifier layer is new (random)
             model = AutoModelForSequenceClassification.from_pretrained(
                 source, num_labels=len(labels), id2label=dict(enumerate(labels)),
@@ -112,7 +113,8 @@ def train_with_trainer(source: str, train: pd.DataFrame, test: pd.DataFrame, *, 
             seed=seed, use_cpu=True, report_to="none", save_strategy="no", logging_steps=1,
             disable_tqdm=not progress, dataloader_num_workers=0)
         trainer_class = Trainer if weight is None else WeightedTrainer
-        trainer = trainer_class(model_init=model_init, args=args, train_dataset=encode(train),
+        set_seed(seed)  # as the library's examples do: seed, then build the model (its new layer draws random numbers)
+        trainer = trainer_class(model=new_model(), args=args, train_dataset=encode(train),
                                 data_collator=DataCollatorWithPadding(tokenizer))
         trainer.remove_callback(PrinterCallback)  # without tqdm it would print every step's log
         start = time.perf_counter()
