@@ -5,9 +5,9 @@ Hugging Face documentation writes it, so the two can be set side by side. It rea
 packaged weights (``bertcore.support.loading.model_name_or_path``: offline, no hub) and takes
 the same settings (lr, epochs, batch size, warm-up, weight decay, max_len, seed, frozen
 embeddings, class weights). The library's head reads the ``[CLS]`` pooler output (tanh of a
-dense layer) where ours mean-pools; it starts random (the library's default) or, with
-``head_init="probe"``, from a linear probe on those pooler features, as ours does. Batches come
-in random order instead of length buckets.
+dense layer), as ``fine_tuned(pooling="pooler")`` does (chapter 5's sentiment settings); it
+starts random (the library's default) or, with ``head_init="probe"``, from a linear probe on
+those pooler features, as ours does. Batches come in random order instead of length buckets.
 
 Simplifies: single-text classification; CPU only (``use_cpu``), no checkpoints (a temporary
 output folder, removed afterwards), no logging services (``report_to="none"``); the cache
@@ -151,9 +151,7 @@ def trainer_fine_tuned(task: str = "reviews", *, encoder=None, progress: bool = 
     if unknown:
         raise ValueError(f"unknown settings {sorted(unknown)}; allowed: {sorted(TRAINER_SETTINGS)}")
     defaults = {**FINE_TUNE_DEFAULTS, **EXTRA_DEFAULTS, "head_init": "random"}
-    cfg = {**{k: defaults[k] for k in TRAINER_SETTINGS}, **settings}
-    if cfg["head_init"] not in TRAINER_HEAD_INITS:
-        raise ValueError(f"head_init must be one of {TRAINER_HEAD_INITS}, got {cfg['head_init']!r}")
+    cfg = {**{k: defaults[k] for k in TRAINER_SETTINGS}, **settings}  # values are checked by train_with_trainer
     if encoder is None:
         _, encoder = load_pretrained()
     # head_init came later: in the key only when not the default, so earlier entries keep theirs
