@@ -74,7 +74,7 @@ from bertcore.analysis.contextual import (
 )
 from bertcore.analysis.fewshot import few_shot_fine_tune, sample_per_class
 from bertcore.analysis.long_documents import sliding_windows, stitch_windows, truncate_ids, window_spans
-from bertcore.analysis.metrics import classification_scores, paired_bootstrap
+from bertcore.analysis.metrics import classification_scores, gap_verdict, paired_bootstrap
 from bertcore.analysis.positions import cosine_similarity_matrix, pca_2d, sinusoidal_positions
 from bertcore.analysis.sizing import COMPONENTS, count_parameters, forward_flops, parameter_breakdown
 from bertcore.analysis.task_heads import (

@@ -238,3 +238,20 @@ def test_paired_bootstrap_matches_scikit_learn_and_measures_test_set_noise():
         bc.paired_bootstrap(y, a, b, labels[:2])
     with pytest.raises(ValueError, match="draws"):
         bc.paired_bootstrap(y, a, b, labels, draws=0)
+
+
+def test_gap_verdict_is_the_books_rule():
+    import bertcore as bc
+
+    word, bar = bc.gap_verdict([0.063, 0.055, 0.004])  # chapter 11's head+tail gaps: uneven, a tie
+    assert word == "tied" and bar == pytest.approx(2 * np.std([0.063, 0.055, 0.004], ddof=1))
+    assert bc.gap_verdict([0.10, 0.11, 0.12])[0] == "ahead"
+    assert bc.gap_verdict([-0.10, -0.11, -0.12])[0] == "behind"
+    # a deterministic control: the test-set noise sets the bar when it is the larger spread
+    assert bc.gap_verdict([0.05, 0.05, 0.05], noise_sd=0.03) == ("tied", pytest.approx(0.06))
+    assert bc.gap_verdict([0.05, 0.05, 0.05], noise_sd=0.01) == ("ahead", pytest.approx(0.02))
+    for bad in ([0.1, 0.2], [0.1, np.nan, 0.2], [[0.1, 0.2, 0.3]]):
+        with pytest.raises(ValueError, match="at least 3"):
+            bc.gap_verdict(bad)
+    with pytest.raises(ValueError, match="noise_sd"):
+        bc.gap_verdict([0.1, 0.2, 0.3], noise_sd=-1)

@@ -80,3 +80,21 @@ def paired_bootstrap(y_true: Sequence, pred_a: Sequence, pred_b: Sequence, label
         idx = rng.integers(0, len(y), len(y))  # one resample of the test set, used for both systems
         gaps[d] = _macro_f1(y[idx], a[idx], k) - _macro_f1(y[idx], b[idx], k)
     return _macro_f1(y, a, k) - _macro_f1(y, b, k), gaps
+
+
+def gap_verdict(gaps: Sequence[float], *, noise_sd: float = 0.0) -> tuple[str, float]:
+    """The book's rule for a gap between two methods: ``(verdict, bar)``, verdict "ahead", "behind" or "tied".
+
+    ``gaps`` holds one gap (a minus b) per seed or draw, at least three. The bar is twice the
+    larger of their standard deviation and ``noise_sd`` (for example the bootstrap SD of one
+    gap, when one side is deterministic); a is "ahead" only when the mean gap exceeds the bar,
+    e.g. ``gap_verdict([0.063, 0.055, 0.004])`` gives ``("tied", 0.064...)``.
+    """
+    gaps = np.asarray(gaps, dtype=float)
+    if gaps.ndim != 1 or len(gaps) < 3 or not np.isfinite(gaps).all():
+        raise ValueError(f"gaps must be at least 3 finite numbers, one per seed or draw; got {gaps.tolist()}")
+    if not noise_sd >= 0:
+        raise ValueError(f"noise_sd must be >= 0, got {noise_sd}")
+    bar = 2 * max(float(gaps.std(ddof=1)), float(noise_sd))
+    mean = float(gaps.mean())
+    return ("ahead" if mean > bar else "behind" if mean < -bar else "tied"), bar
